@@ -1,0 +1,47 @@
+# Copyright (c) SAMKR-MMPose Authors. All rights reserved.
+from typing import Any, Dict, List, Tuple
+
+import torch.nn as nn
+from mmengine.analysis import FlopAnalyzer, parameter_count
+from mmengine.analysis.jit_handles import conv_flop_count, get_shape
+from torch import Tensor
+
+
+def deform_conv_flop_jit(inputs: List[Any], outputs: List[Any]) -> int:
+    """FLOP handle of mmcv's traced ``DeformConv2dFunction`` (inputs: x,
+    offset, weight): the multiply-accumulates of a regular convolution of the
+    same shapes, as ``aten::_convolution`` is counted."""
+    return conv_flop_count(
+        get_shape(inputs[0]), get_shape(inputs[2]), get_shape(outputs[0]))
+
+
+# mmengine's analyzer skips this op, which would drop DEKR's and SAMKR's
+# adaptive convolutions from the count
+DEFORM_CONV_FLOP_HANDLES = {
+    'prim::PythonOp.DeformConv2dFunction': deform_conv_flop_jit,
+}
+
+
+def model_complexity(model: nn.Module, inputs: Tuple[Tensor,
+                                                     ...]) -> Dict[str, int]:
+    """Count the parameters and FLOPs of ``model(*inputs)``.
+
+    FLOPs follow mmengine's (fvcore's) convention, which is also the one of
+    the DEKR and SAMKR papers' tables: one multiply-accumulate is one FLOP.
+    Deformable convolutions computed by mmcv are counted as convolutions of
+    the same shapes, so count models built with ``deform_backend='mmcv'``
+    (torchvision's kernel cannot be traced; the pure-PyTorch one is counted
+    through its own operators, grid sampling and a matrix product).
+
+    Args:
+        model (nn.Module): The model, in the mode to analyse.
+        inputs (Tuple[Tensor, ...]): Positional inputs of ``model``.
+
+    Returns:
+        Dict[str, int]: ``params`` (all parameters) and ``flops``.
+    """
+    analyzer = FlopAnalyzer(model, inputs)
+    for op, handle in DEFORM_CONV_FLOP_HANDLES.items():
+        analyzer.set_op_handle(op, handle)
+    analyzer.unsupported_ops_warnings(False).uncalled_modules_warnings(False)
+    return dict(params=parameter_count(model)[''], flops=int(analyzer.total()))

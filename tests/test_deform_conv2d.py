@@ -1,0 +1,89 @@
+# Copyright (c) SAMKR-MMPose Authors. All rights reserved.
+import pytest
+import torch
+from helpers import assert_close
+from mmcv.ops import DeformConv2d
+
+from samkr_mmpose import MultiBackendDeformConv2d
+from samkr_mmpose.ops import deform_conv2d, resolve_backend
+
+# in, out, groups, deform_groups, stride, padding, dilation, height, width
+CASES = [
+    (8, 8, 1, 1, 1, 1, 1, 7, 9),
+    (34, 34, 17, 17, 1, 1, 1, 6, 5),
+    (12, 6, 3, 2, 2, 0, 1, 9, 8),
+    (8, 4, 2, 4, 1, 2, 2, 8, 8),
+    (4, 4, 1, 1, 1, 1, 1, 1, 1),
+]
+
+
+def make_inputs(case, dtype):
+    cin, cout, groups, dgroups, stride, pad, dil, h, w = case
+    ref = DeformConv2d(cin, cout, 3, stride, pad, dil, groups, dgroups)
+    ref = ref.to(dtype)
+    x = torch.randn(2, cin, h, w, dtype=dtype)
+    ho = (h + 2 * pad - dil * 2 - 1) // stride + 1
+    wo = (w + 2 * pad - dil * 2 - 1) // stride + 1
+    # up to 3 px: many taps land between pixels and some outside the image
+    offset = torch.randn(2, dgroups * 18, ho, wo, dtype=dtype) * 1.5
+    return ref, x, offset
+
+
+def run(conv, x, offset):
+    x = x.clone().requires_grad_()
+    offset = offset.clone().requires_grad_()
+    conv.zero_grad()
+    out = conv(x, offset)
+    (out * torch.linspace(-1, 1, out.numel(),
+                          dtype=out.dtype).view_as(out)).sum().backward()
+    return out, x.grad, offset.grad, conv.weight.grad
+
+
+@pytest.mark.parametrize('case', CASES)
+@pytest.mark.parametrize('backend', ['mmcv', 'torchvision', 'torch'])
+@pytest.mark.parametrize('dtype,tol', [(torch.float64, 1e-10),
+                                       (torch.float32, 1e-4)])
+def test_backends_match_mmcv_deform_conv(case, backend, dtype, tol):
+    ref, x, offset = make_inputs(case, dtype)
+    conv = MultiBackendDeformConv2d(
+        *case[:2], 3, *case[4:7], case[2], case[3], backend=backend)
+    conv.load_state_dict(ref.state_dict())
+    conv = conv.to(dtype)
+
+    expected = run(ref, x, offset)
+    actual = run(conv, x, offset)
+    for name, a, e in zip(
+        ('output', 'input grad', 'offset grad', 'weight grad'), actual,
+            expected):
+        assert a.shape == e.shape, name
+        assert_close(a, e, tol)
+
+
+def test_functional_matches_module():
+    ref, x, offset = make_inputs(CASES[1], torch.float64)
+    out = deform_conv2d(
+        x,
+        offset,
+        ref.weight,
+        groups=17,
+        deform_groups=17,
+        padding=(1, 1),
+        backend='torch')
+    assert_close(out, ref(x, offset), 1e-10)
+
+
+def test_zero_offsets_are_a_regular_convolution():
+    conv = MultiBackendDeformConv2d(
+        6, 4, 3, padding=1, groups=2, backend='torch')
+    x = torch.randn(1, 6, 5, 7)
+    out = conv(x, torch.zeros(1, 18, 5, 7))
+    expected = torch.nn.functional.conv2d(x, conv.weight, padding=1, groups=2)
+    assert_close(out, expected, 1e-5)
+
+
+def test_auto_backend_and_unknown_backend():
+    assert resolve_backend('auto', torch.device('cpu')) == 'torch'
+    assert resolve_backend('auto', torch.device('cuda')) == 'torchvision'
+    assert resolve_backend('mmcv', torch.device('cpu')) == 'mmcv'
+    with pytest.raises(ValueError, match="'cudnn'"):
+        MultiBackendDeformConv2d(4, 4, 3, backend='cudnn')

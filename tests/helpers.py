@@ -1,15 +1,15 @@
 # Copyright (c) SAMKR-MMPose Authors. All rights reserved.
 """Shared test helpers: MMPose metadata, SPR targets and tolerances."""
 import os.path as osp
-from typing import List, Tuple
+from typing import List
 
 import numpy as np
 import torch
 from mmengine.structures import PixelData
 
 import mmpose
-from mmpose.codecs import SPR
 from mmpose.datasets.datasets.utils import parse_pose_metainfo
+from mmpose.registry import KEYPOINT_CODECS
 from mmpose.structures import PoseDataSample
 
 DATASET_META_FILES = {17: 'coco.py', 14: 'crowdpose.py'}
@@ -41,9 +41,7 @@ def make_batch(num_keypoints: int,
                heatmap_size: int = 16,
                seed: int = 0) -> List[PoseDataSample]:
     """Data samples with SPR targets of two random people per image."""
-    cfg = spr_codec(input_size, heatmap_size)
-    cfg.pop('type')
-    codec = SPR(**cfg)
+    codec = KEYPOINT_CODECS.build(spr_codec(input_size, heatmap_size))
     meta = dataset_meta(num_keypoints)
     rng = np.random.default_rng(seed)
     samples = []
@@ -75,11 +73,3 @@ def assert_close(actual: torch.Tensor, expected: torch.Tensor,
     assert scale > 0, 'the reference is all zeros'
     err = (actual - expected).abs().max().item()
     assert err <= tol * scale, f'max abs error {err:.3g} > {tol} x {scale:.3g}'
-
-
-def feature_pair(channels: int,
-                 size: int,
-                 batch_size: int = 2) -> Tuple[torch.Tensor, torch.Tensor]:
-    """Random features and their horizontal flip."""
-    feats = torch.randn(batch_size, channels, size, size)
-    return feats, feats.flip(-1)

@@ -74,7 +74,6 @@ def measure(cfg: Config) -> dict:
 def main():
     args = parse_args()
     init_default_scope('mmpose')
-    import samkr_mmpose  # noqa: F401  (registers SAMKR for MODELS.build)
 
     configs = [(path, Config.fromfile(path)) for path in args.configs] \
         or default_configs()

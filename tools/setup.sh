@@ -143,6 +143,8 @@ else
     log "building xtcocotools from source (the PyPI wheel is built for numpy 1)"
     "$PY" -m pip wheel -q --no-deps --no-build-isolation \
       --no-binary xtcocotools -w "$XT_CACHE" "xtcocotools==$XTCOCOTOOLS_VERSION"
+  else
+    log "using the cached wheel in $XT_CACHE"
   fi
   pip_install --force-reinstall --no-deps "$XT_CACHE"/xtcocotools-*.whl
 fi

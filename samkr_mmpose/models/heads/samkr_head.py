@@ -44,9 +44,9 @@ class SAMKRHead(DEKRHead):
     depthwise convolution) predicting one scale map per keypoint, used only
     in training to adapt the keypoint heatmap targets.
 
-    Parameter and buffer names shared with DEKR (backbone, heatmap branch,
-    rescore net, the first displacement convolution) are DEKR's, so a DEKR
-    checkpoint initialises them.
+    The heatmap branch and the rescore net keep DEKR's names and shapes, so
+    a DEKR checkpoint initialises them (and the backbone); the first
+    displacement convolution keeps DEKR's name with ``k * c`` channels.
 
     Args:
         in_channels (int | Sequence[int]): Number of input channels.
@@ -115,32 +115,17 @@ class SAMKRHead(DEKRHead):
             init_cfg=init_cfg)
         self.num_channels_per_keypoint = num_channels_per_keypoint
 
-        if scale_loss is None:
-            self.scale_conv_layers = None
-            return
-        heatmap_loss_args = inspect.signature(
-            self.loss_module['heatmap'].forward).parameters
-        if 'scales' not in heatmap_loss_args:
-            raise ValueError(
-                'scale_loss needs a heatmap loss that adapts its targets '
-                'to scale maps (e.g. AdaptiveHeatmapLoss), got '
-                f'{type(self.loss_module["heatmap"]).__name__}')
-        self.loss_module['scale'] = MODELS.build(scale_loss)
-        self.scale_conv_layers = Sequential(
-            ConvModule(
-                in_channels,
-                num_keypoints,
-                kernel_size=1,
-                norm_cfg=dict(type='BN')),
-            build_conv_layer(
-                dict(type='Conv2d'),
-                num_keypoints,
-                num_keypoints,
-                kernel_size=9,
-                padding=4,
-                groups=num_keypoints),
-            # zero scales: training starts from the unadapted targets
-            init_cfg=dict(type='Constant', val=0, override=dict(name='1')))
+        self.scale_conv_layers = None
+        if scale_loss is not None:
+            criterion = self.loss_module['heatmap']
+            if 'scales' not in inspect.signature(criterion.forward).parameters:
+                raise ValueError(
+                    'scale_loss needs a heatmap loss that adapts its targets '
+                    'to scale maps (e.g. AdaptiveHeatmapLoss), got '
+                    f'{type(criterion).__name__}')
+            self.loss_module['scale'] = MODELS.build(scale_loss)
+            self.scale_conv_layers = self._make_scale_conv_layers(
+                in_channels, num_keypoints)
 
     @staticmethod
     def _check_arithmetic(num_keypoints: int, num_channels_per_keypoint: int,
@@ -210,6 +195,33 @@ class SAMKRHead(DEKRHead):
                 groups=branches)
         ]
         return Sequential(*layers)
+
+    def _make_scale_conv_layers(self, in_channels: int,
+                                num_keypoints: int) -> Sequential:
+        """Create SWAHR's scale branch: one scale map per keypoint.
+
+        Args:
+            in_channels (int): Number of input channels.
+            num_keypoints (int): Number of keypoints.
+
+        Returns:
+            Sequential: The scale branch.
+        """
+        return Sequential(
+            ConvModule(
+                in_channels,
+                num_keypoints,
+                kernel_size=1,
+                norm_cfg=dict(type='BN')),
+            build_conv_layer(
+                dict(type='Conv2d'),
+                num_keypoints,
+                num_keypoints,
+                kernel_size=9,
+                padding=4,
+                groups=num_keypoints),
+            # zero scales: training starts from the unadapted targets
+            init_cfg=dict(type='Constant', val=0, override=dict(name='1')))
 
     def loss(self,
              feats: Tuple[Tensor],

@@ -1,5 +1,5 @@
-# Every target first runs the idempotent set-up (seconds once done).
-PYTHON := .venv/bin/python
+# `demo` and `test` first run the idempotent set-up (seconds once done).
+VENV_PY := $(or $(SAMKR_VENV),.venv)/bin/python
 LINT_PATHS := samkr_mmpose tests tools setup.py
 
 .PHONY: setup demo test lint
@@ -8,13 +8,13 @@ setup:
 	bash tools/setup.sh
 
 demo: setup
-	$(PYTHON) tools/complexity.py
+	$(VENV_PY) tools/complexity.py
 
 test: setup
-	$(PYTHON) -m pytest
+	$(VENV_PY) -m pytest
 	$(MAKE) --no-print-directory lint
 
 lint:
-	$(PYTHON) -m flake8 $(LINT_PATHS)
-	$(PYTHON) -m isort --check-only --diff $(LINT_PATHS)
-	$(PYTHON) -m yapf --diff --recursive $(LINT_PATHS)
+	$(VENV_PY) -m flake8 $(LINT_PATHS)
+	$(VENV_PY) -m isort --check-only --diff $(LINT_PATHS)
+	$(VENV_PY) -m yapf --diff --recursive $(LINT_PATHS)

@@ -1,11 +1,14 @@
 # Copyright (c) SAMKR-MMPose Authors. All rights reserved.
+from unittest import mock
+
 import pytest
 import torch
 from helpers import assert_close
 from mmcv.ops import DeformConv2d
 
 from samkr_mmpose import MultiBackendDeformConv2d
-from samkr_mmpose.ops import deform_conv2d, resolve_backend
+from samkr_mmpose.ops import (deform_conv2d, deform_conv2d_torch,
+                              resolve_backend)
 
 # in, out, groups, deform_groups, stride, padding, dilation, height, width
 CASES = [
@@ -87,3 +90,71 @@ def test_auto_backend_and_unknown_backend():
     assert resolve_backend('mmcv', torch.device('cpu')) == 'mmcv'
     with pytest.raises(ValueError, match="'cudnn'"):
         MultiBackendDeformConv2d(4, 4, 3, backend='cudnn')
+
+
+@pytest.mark.parametrize('backend', ['mmcv', 'torchvision', 'torch'])
+@pytest.mark.parametrize('kind', ['zero', 'integer'])
+def test_offsets_on_the_pixel_grid(backend, kind):
+    """On-grid samples: outputs and input/weight gradients still agree (the
+    offset gradient is one-sided at the kink of bilinear interpolation)."""
+    ref, x, offset = make_inputs(CASES[1], torch.float64)
+    offset = offset.zero_() if kind == 'zero' else offset.round()
+    conv = MultiBackendDeformConv2d(
+        34, 34, 3, padding=1, groups=17, deform_groups=17, backend=backend)
+    conv.load_state_dict(ref.state_dict())
+    expected, actual = run(ref, x, offset), run(conv.double(), x, offset)
+    for index in (0, 1, 3):
+        assert_close(actual[index], expected[index], 1e-10)
+
+
+@pytest.mark.parametrize('backend', ['mmcv', 'torchvision', 'torch'])
+def test_channels_last(backend):
+    ref, x, offset = make_inputs(CASES[1], torch.float32)
+    conv = MultiBackendDeformConv2d(
+        34, 34, 3, padding=1, groups=17, deform_groups=17, backend=backend)
+    conv.load_state_dict(ref.state_dict())
+    expected = conv(x, offset)
+    conv = conv.to(memory_format=torch.channels_last)
+    out = conv(
+        x.contiguous(memory_format=torch.channels_last),
+        offset.contiguous(memory_format=torch.channels_last))
+    assert_close(out, expected, 1e-5)
+
+
+def test_int_arguments_and_autocast():
+    ref, x, offset = make_inputs(CASES[3], torch.float32)
+    expected = ref(x, offset)
+    out = deform_conv2d(x, offset, ref.weight, 1, 2, 2, 2, 4, backend='torch')
+    assert_close(out, expected, 1e-5)
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        low = deform_conv2d(x, offset, ref.weight, 1, 2, 2, 2, 4)
+    assert low.dtype == torch.bfloat16
+    assert_close(low.float(), expected, 3e-2)
+
+
+@pytest.mark.parametrize('size,message', [
+    ((1, 36, 5, 6), r'offset has shape \(1, 36, 5, 6\), expected '
+     r'\(1, 36, 5, 5\)'),
+    ((1, 18, 5, 5), r'expected \(1, 36, 5, 5\)'),
+])
+def test_wrong_offset_shape_raises(size, message):
+    x, weight = torch.randn(1, 8, 5, 5), torch.randn(8, 4, 3, 3)
+    with pytest.raises(ValueError, match=message):
+        deform_conv2d(
+            x,
+            torch.zeros(size),
+            weight,
+            padding=1,
+            groups=2,
+            deform_groups=2,
+            backend='torch')
+
+
+def test_auto_dispatches_to_torch_kernel_on_cpu():
+    ref, x, offset = make_inputs(CASES[0], torch.float32)
+    conv = MultiBackendDeformConv2d(8, 8, 3, padding=1)
+    with mock.patch(
+            'samkr_mmpose.ops.deform_conv2d.deform_conv2d_torch',
+            wraps=deform_conv2d_torch) as kernel:
+        conv(x, offset)
+    kernel.assert_called_once()

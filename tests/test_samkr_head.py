@@ -7,7 +7,6 @@ from helpers import assert_close, dataset_meta, make_batch, spr_codec
 from mmengine.structures import PixelData
 
 import samkr_mmpose  # noqa: F401  (registers SAMKRHead)
-from mmpose.models.heads import DEKRHead
 from mmpose.registry import MODELS
 from samkr_mmpose import AdaptiveConvBlock, SubspaceAttention
 
@@ -139,19 +138,84 @@ def test_swahr_scale_branch_starts_at_zero():
     assert head.scale_conv_layers[0].conv.weight.abs().max() > 0
 
 
-def test_without_scale_branch_loss_is_dekr_loss():
+def stacked(samples, name):
+    return torch.stack([s.gt_fields.get(name) for s in samples])
+
+
+def test_loss_values_are_dekr_losses_of_the_outputs():
     head = build_head()
-    dekr = MODELS.build(
-        dict(
-            type='DEKRHead',
-            in_channels=IN_CHANNELS,
-            num_keypoints=17,
-            num_displacement_filters_per_keypoint=16))
     samples = make_batch(17)
     feats = (torch.randn(2, IN_CHANNELS, 16, 16), )
-    outputs = head.forward(feats)
-    dekr.forward = lambda feats: outputs
-    assert DEKRHead.loss(dekr, feats, samples) == head.loss(feats, samples)
+    losses = head.loss(feats, samples)
+    heatmaps, displacements = head.forward(feats)
+    mse = MODELS.build(dict(type='KeypointMSELoss', use_target_weight=True))
+    smooth_l1 = MODELS.build(
+        dict(
+            type='SoftWeightSmoothL1Loss',
+            use_target_weight=True,
+            supervise_empty=False))
+    expected = {
+        'loss/heatmap':
+        mse(heatmaps, stacked(samples, 'heatmaps'),
+            stacked(samples, 'heatmap_weights')),
+        'loss/displacement':
+        smooth_l1(displacements, stacked(samples, 'displacements'),
+                  stacked(samples, 'displacement_weights')),
+    }
+    assert set(losses) == set(expected)
+    for key, value in expected.items():
+        assert torch.allclose(losses[key], value, rtol=1e-6), key
+
+
+def test_swahr_scales_adapt_the_keypoint_channels_only():
+    head = build_head(**SWAHR)
+    head.init_weights()
+    head.scale_conv_layers[1].weight.data.normal_(0, 0.05)
+    head.scale_conv_layers[1].bias.data.fill_(0.2)
+    samples = make_batch(17)
+    feats = (torch.randn(2, IN_CHANNELS, 16, 16), )
+    losses = head.loss(feats, samples)
+
+    heatmaps, _ = head.forward(feats)
+    scales = head.scale_conv_layers(feats[0])
+    assert scales.abs().min() > 0
+    targets = stacked(samples, 'heatmaps')
+    # the centre channel (last) keeps a zero scale
+    keypoint_scales = torch.cat((scales, torch.zeros_like(scales[:, :1])), 1)
+    heatmap_loss = MODELS.build(dict(type='AdaptiveHeatmapLoss'))
+    scale_loss = MODELS.build(dict(type='HeatmapScaleLoss'))
+    assert torch.allclose(
+        losses['loss/heatmap'],
+        heatmap_loss(heatmaps, targets, scales=keypoint_scales),
+        rtol=1e-6)
+    assert torch.allclose(
+        losses['loss/heatmap_scale'],
+        scale_loss(scales, targets[:, :17]),
+        rtol=1e-6)
+
+
+@pytest.mark.parametrize('per_keypoint', [True, False])
+def test_keypoint_branches_are_independent(per_keypoint):
+    """Eq. 1-6: a change in keypoint i's channels after the first 1x1
+    convolution only moves keypoint i's offsets (2i, 2i + 1)."""
+    head = build_head(per_keypoint_branches=per_keypoint).eval()
+    first, *rest = head.displacement_conv_layers
+
+    def tail(features):
+        for layer in rest:
+            features = layer(features)
+        return features
+
+    with torch.no_grad():
+        features = first(torch.randn(1, IN_CHANNELS, 8, 8))
+        reference = tail(features)
+        for i in (0, 7, 16):
+            moved = features.clone()
+            moved[:, 16 * i:16 * (i + 1)] += torch.rand(1, 16, 8, 8)
+            change = (tail(moved) - reference).abs().amax(dim=(0, 2, 3))
+            changed = change.nonzero().flatten().tolist()
+            assert changed == ([2 * i, 2 * i +
+                                1] if per_keypoint else list(range(34)))
 
 
 @pytest.mark.parametrize('flip_test', [False, True])
@@ -182,11 +246,31 @@ def test_flip_test_averages_the_flipped_pass():
     cfg = dict(flip_test=True, output_heatmaps=True)
     with torch.no_grad():
         _, fields = head.predict([(feats, ), (feats.flip(-1), )], samples, cfg)
-        heatmaps, _ = head.forward((feats, ))
-        flipped, _ = head.forward((feats.flip(-1), ))
-    flip_indices = samples[0].metainfo['flip_indices'] + [17]
-    expected = (heatmaps[0] + flipped[0, flip_indices].flip(-1)) / 2
+        heatmaps, displacements = head.forward((feats, ))
+        heatmaps_f, displacements_f = head.forward((feats.flip(-1), ))
+    flip_indices = samples[0].metainfo['flip_indices']
+    expected = (heatmaps[0] + heatmaps_f[0, flip_indices + [17]].flip(-1)) / 2
     assert_close(fields[0].heatmaps, expected, 1e-6)
+
+    # swapped left/right keypoints, mirrored x offsets, and DEKR's shift of
+    # (f - 1) / f for a heatmap 1/f of the input's width
+    flipped = displacements_f[0].view(17, 2, 16, 16)[flip_indices].flip(-1)
+    flipped = flipped * torch.tensor([-1., 1.]).view(1, 2, 1, 1)
+    flipped[:, 0] += (4 - 1) / 4
+    expected = (displacements[0] + flipped.reshape(34, 16, 16)) / 2
+    assert_close(fields[0].displacements, expected, 1e-6)
+
+
+def test_state_dict_without_version_metadata_round_trips():
+    head = build_head().eval()
+    for param in head.parameters():
+        param.data.normal_()
+    copy = build_head().eval()
+    copy.load_state_dict(dict(head.state_dict()))  # e.g. from safetensors
+    feats = (torch.randn(1, IN_CHANNELS, 8, 8), )
+    with torch.no_grad():
+        for ours, theirs in zip(copy.forward(feats), head.forward(feats)):
+            assert torch.equal(ours, theirs)
 
 
 def test_dekr_state_dict_initialises_shared_keys():

@@ -82,8 +82,15 @@ def test_equals_per_subspace_loop(channels, num_subspaces, training):
     (out * weights).sum().backward()
     (out_ref * weights).sum().backward()
     assert_close(x.grad, x_ref.grad, 1e-5)
-    dw_grad = torch.cat([sub.dw.weight.grad for sub in ref])
-    assert_close(sam.depthwise.conv.weight.grad, dw_grad, 1e-4)
+    pairs = ((sam.depthwise.conv.weight,
+              'dw.weight'), (sam.depthwise.bn.weight, 'dw_bn.weight'),
+             (sam.depthwise.bn.bias, 'dw_bn.bias'), (sam.pointwise.conv.weight,
+                                                     'pw.weight'),
+             (sam.pointwise.bn.weight, 'pw_bn.weight'), (sam.pointwise.bn.bias,
+                                                         'pw_bn.bias'))
+    for param, name in pairs:
+        expected = torch.cat([sub.get_parameter(name).grad for sub in ref])
+        assert_close(param.grad, expected, 1e-4)
     if training:
         assert_close(sam.depthwise.bn.running_mean,
                      torch.cat([sub.dw_bn.running_mean for sub in ref]), 1e-6)

@@ -5,16 +5,20 @@
 # repository root, and installs torch, mmcv 2.1.0 with compiled ops, mmengine,
 # mmdet, mmpose, openmim and this plugin (editable, with its test tools).
 # Every step is skipped when its result is already there, so running it again
-# costs seconds. The mmcv wheel (a 10-25 minute build on 2 cores) and the
-# xtcocotools wheel are cached outside the repository, keyed by the Python,
-# torch and CUDA versions they were built against.
+# costs seconds and needs no network. The mmcv wheel (a 10-25 minute build on
+# 2 cores) and the xtcocotools wheel are cached outside the repository, keyed
+# by the Python, torch and CUDA versions (and GPU architectures) they were
+# built for.
 #
 # Environment variables:
 #   PYTHON            interpreter used to create the venv (default: python3)
-#   SAMKR_VENV        venv location (default: <repo>/.venv)
+#   SAMKR_VENV        environment to use (default: <repo>/.venv); an existing
+#                     one, e.g. a conda env, keeps its torch
 #   SAMKR_CACHE_DIR   wheel cache (default: ${XDG_CACHE_HOME:-~/.cache}/samkr_mmpose)
 #   SAMKR_TORCH_SPEC  torch to install when the venv has none
 #                     (default: "torch==2.14.1 torchvision==0.29.1")
+#   TORCH_CUDA_ARCH_LIST  GPU architectures of a CUDA build of mmcv
+#                     (default: those of the visible GPUs)
 #   MAX_JOBS          parallel compile jobs for mmcv (default: nproc)
 set -euo pipefail
 
@@ -30,6 +34,8 @@ MMPOSE_VERSION=1.3.2
 XTCOCOTOOLS_VERSION=1.14.3
 STEP=0
 START=$SECONDS
+BUILD=$(mktemp -d)
+trap 'rm -rf "$BUILD"' EXIT
 
 log() { echo "[setup $((SECONDS - START))s] $*"; }
 step() { STEP=$((STEP + 1)); log "($STEP/9) $*"; }
@@ -49,24 +55,47 @@ except PackageNotFoundError:
 sys.exit(0 if len(sys.argv) < 3 or found == sys.argv[2] else 1)
 EOF
 }
-
-step "checking the interpreter ($PYTHON)"
-command -v "$PYTHON" >/dev/null || die "interpreter '$PYTHON' not found; set PYTHON=/path/to/python3.11"
-"$PYTHON" - <<'EOF' || die "unsupported Python (see above); use Python 3.10, 3.11 or 3.12, e.g. PYTHON=python3.11 $0"
+check_python() {
+  "$1" - <<'EOF' || die "unsupported Python (see above); use Python 3.10, 3.11 or 3.12, e.g. PYTHON=python3.11 $0"
 import sys
 if not (3, 10) <= sys.version_info[:2] <= (3, 12):
-    sys.exit(f'Python {sys.version.split()[0]} is not supported by '
-             'mmcv 2.1.0 / MMPose 1.3.2 on current torch')
+    sys.exit(f'Python {sys.version.split()[0]} ({sys.executable}) is not '
+             'supported by mmcv 2.1.0 / MMPose 1.3.2 on current torch')
 EOF
+}
+# Copy the wheels in $1 to the cache folder $2 in one rename, so that an
+# interrupted run never leaves a truncated wheel that looks cached.
+publish() {
+  mkdir -p "$(dirname "$2")"
+  rm -rf "$2.partial.$$"
+  cp -r "$1" "$2.partial.$$"
+  rm -rf "$2"
+  mv "$2.partial.$$" "$2"
+  log "cached $(ls "$2")"
+}
 
-step "virtual environment at $VENV"
+step "checking the interpreter ($PYTHON) and the compiler"
+command -v "$PYTHON" >/dev/null || die "interpreter '$PYTHON' not found; set PYTHON=/path/to/python3.11"
+check_python "$PYTHON"
+command -v "${CXX:-g++}" >/dev/null || command -v c++ >/dev/null ||
+  die "no C++ compiler found (install g++): mmcv's ops and xtcocotools are compiled here"
+
+step "environment at $VENV"
 if [ ! -x "$PY" ]; then
-  "$PYTHON" -m venv "$VENV"
+  "$PYTHON" -m venv "$VENV" ||
+    die "'$PYTHON -m venv' failed (on Debian/Ubuntu: apt-get install python3-venv)"
   log "created $VENV"
+elif ! "$PY" -m pip --version >/dev/null 2>&1; then
+  [ "$VENV" = "$ROOT/.venv" ] || die "$PY has no working pip"
+  log "$VENV has no working pip: creating it anew"
+  rm -rf "$VENV"
+  "$PYTHON" -m venv "$VENV" ||
+    die "'$PYTHON -m venv' failed (on Debian/Ubuntu: apt-get install python3-venv)"
 fi
+check_python "$PY"
 # torch 2.14 asks for setuptools >= 77; mmengine and mim still import
 # pkg_resources, which setuptools 81 removes. ninja parallelises the builds.
-pip_install 'pip>=23' 'setuptools>=77.0.3,<81' wheel ninja cython numpy
+pip_install 'pip>=23' 'setuptools>=77.0.3,<81' wheel ninja 'cython<4' 'numpy<3'
 
 step "torch and torchvision"
 if "$PY" -c 'import torch' 2>/dev/null; then
@@ -74,33 +103,47 @@ if "$PY" -c 'import torch' 2>/dev/null; then
   log "keeping the installed torch $TORCH_VERSION"
   if ! "$PY" -c 'import torchvision' 2>/dev/null; then
     log "installing a torchvision that matches torch $TORCH_VERSION"
-    pip_install torchvision "torch==$TORCH_VERSION"
+    pip_install torchvision "torch==$TORCH_VERSION" ||
+      die "no torchvision for torch $TORCH_VERSION found; install a matching one and re-run"
   fi
 else
   log "installing $TORCH_SPEC (a CUDA build of several GB)"
   # shellcheck disable=SC2086
   pip_install $TORCH_SPEC
 fi
-read -r TORCH_VERSION TORCH_CUDA HAS_GPU CXX_STD < <("$PY" - <<'EOF'
+TORCH_INFO=$("$PY" - <<'EOF'
 import os.path as osp
+
 import torch
+
 header = osp.join(osp.dirname(torch.__file__), 'include', 'torch', 'csrc',
                   'api', 'include', 'torch', 'all.h')
 std = 'c++20' if '202002L' in open(header).read() else 'c++17'
-print(torch.__version__, torch.version.cuda or 'none',
-      int(torch.cuda.is_available()), std)
+gpu = torch.cuda.is_available() and torch.version.cuda is not None
+cuda_home, archs = None, []
+if gpu:
+    from torch.utils.cpp_extension import CUDA_HOME as cuda_home
+    archs = sorted({'%d.%d' % torch.cuda.get_device_capability(i)
+                    for i in range(torch.cuda.device_count())})
+print(torch.__version__, std, int(gpu), cuda_home or 'none',
+      ';'.join(archs) or 'none')
 EOF
-)
-log "torch $TORCH_VERSION (CUDA runtime: $TORCH_CUDA, GPU visible: $HAS_GPU, headers need $CXX_STD)"
+) || die "torch does not import (see above)"
+read -r TORCH_VERSION CXX_STD HAS_GPU CUDA_HOME_DIR GPU_ARCHS <<<"$TORCH_INFO"
+log "torch $TORCH_VERSION (GPU usable: $HAS_GPU, CUDA toolkit: $CUDA_HOME_DIR, headers need $CXX_STD)"
 
 step "mmengine $MMENGINE_VERSION"
 installed mmengine $MMENGINE_VERSION || pip_install "mmengine==$MMENGINE_VERSION"
 
 step "mmcv $MMCV_VERSION with compiled ops"
 PYVER=$("$PY" -c 'import sys; print("py%d%d" % sys.version_info[:2])')
+BUILD_ENV=(CUDA_VISIBLE_DEVICES= FORCE_CUDA=0)  # mmcv builds CUDA ops for any visible GPU
 MMCV_FLAVOUR=cpu
-if [ "$HAS_GPU" = 1 ] && [ "$TORCH_CUDA" != none ] && command -v nvcc >/dev/null; then
-  MMCV_FLAVOUR=cuda$(nvcc --version | sed -n 's/.*release \([0-9.]*\).*/\1/p')
+if [ "$HAS_GPU" = 1 ] && [ "$CUDA_HOME_DIR" != none ]; then
+  ARCHS=${TORCH_CUDA_ARCH_LIST:-$GPU_ARCHS}
+  NVCC=$("$CUDA_HOME_DIR/bin/nvcc" --version | sed -n 's/.*release \([0-9.]*\).*/\1/p')
+  BUILD_ENV=(FORCE_CUDA=1 "TORCH_CUDA_ARCH_LIST=$ARCHS")
+  MMCV_FLAVOUR=cuda$NVCC-sm${ARCHS//[^0-9A-Za-z]/_}
 fi
 MMCV_CACHE=$CACHE_DIR/mmcv-$MMCV_VERSION-$PYVER-torch$TORCH_VERSION-$MMCV_FLAVOUR
 if installed mmcv $MMCV_VERSION && "$PY" -c 'import mmcv._ext' 2>/dev/null; then
@@ -108,8 +151,6 @@ if installed mmcv $MMCV_VERSION && "$PY" -c 'import mmcv._ext' 2>/dev/null; then
 else
   if ! ls "$MMCV_CACHE"/mmcv-*.whl >/dev/null 2>&1; then
     log "no cached wheel in $MMCV_CACHE: building mmcv from the sdist ($MMCV_FLAVOUR ops, $CXX_STD; 10-25 minutes on 2 cores)"
-    BUILD=$(mktemp -d)
-    trap 'rm -rf "$BUILD"' EXIT
     # mmcv 2.1.0's setup.py imports pkg_resources APIs that setuptools >= 70
     # broke; an overlay keeps the venv's own (torch-compatible) setuptools.
     pip_install --no-warn-conflicts --target "$BUILD/overlay" 'setuptools<70'
@@ -117,15 +158,11 @@ else
       --no-binary :all: --no-build-isolation -d "$BUILD" "mmcv==$MMCV_VERSION"
     tar xzf "$BUILD/mmcv-$MMCV_VERSION.tar.gz" -C "$BUILD"
     sed -i "s/-std=c++17/-std=$CXX_STD/g" "$BUILD/mmcv-$MMCV_VERSION/setup.py"
-    mkdir -p "$MMCV_CACHE"
-    FORCE_CUDA=0
-    [ "$MMCV_FLAVOUR" = cpu ] || FORCE_CUDA=1
     (cd "$BUILD/mmcv-$MMCV_VERSION" &&
-      PYTHONPATH=$BUILD/overlay MMCV_WITH_OPS=1 FORCE_CUDA=$FORCE_CUDA \
-      MAX_JOBS=${MAX_JOBS:-$(nproc)} "$PY" -m pip wheel --no-build-isolation \
-      --no-deps -w "$BUILD/dist" .)
-    mv "$BUILD"/dist/mmcv-*.whl "$MMCV_CACHE/"
-    log "cached $(ls "$MMCV_CACHE")"
+      env "${BUILD_ENV[@]}" PYTHONPATH="$BUILD/overlay" MMCV_WITH_OPS=1 \
+      MAX_JOBS="${MAX_JOBS:-$(nproc)}" "$PY" -m pip wheel \
+      --no-build-isolation --no-deps -w "$BUILD/mmcv-dist" .)
+    publish "$BUILD/mmcv-dist" "$MMCV_CACHE"
   else
     log "using the cached wheel in $MMCV_CACHE"
   fi
@@ -141,8 +178,9 @@ if "$PY" -c 'import xtcocotools.mask' 2>/dev/null; then
 else
   if ! ls "$XT_CACHE"/xtcocotools-*.whl >/dev/null 2>&1; then
     log "building xtcocotools from source (the PyPI wheel is built for numpy 1)"
-    "$PY" -m pip wheel -q --no-deps --no-build-isolation \
-      --no-binary xtcocotools -w "$XT_CACHE" "xtcocotools==$XTCOCOTOOLS_VERSION"
+    "$PY" -m pip wheel -q --no-deps --no-build-isolation --no-binary \
+      xtcocotools -w "$BUILD/xt-dist" "xtcocotools==$XTCOCOTOOLS_VERSION"
+    publish "$BUILD/xt-dist" "$XT_CACHE"
   else
     log "using the cached wheel in $XT_CACHE"
   fi
@@ -164,7 +202,12 @@ fi
 
 step "samkr_mmpose (editable) and its test tools"
 pip_install -r "$ROOT/requirements/tests.txt"
-installed samkr_mmpose || pip_install --no-deps --no-build-isolation -e "$ROOT"
+PLUGIN_ROOT=$("$PY" -c 'import os.path as osp, samkr_mmpose
+print(osp.dirname(osp.dirname(osp.realpath(samkr_mmpose.__file__))))' \
+  2>/dev/null || true)
+if [ "$PLUGIN_ROOT" != "$(realpath "$ROOT")" ]; then
+  pip_install --no-deps --no-build-isolation -e "$ROOT"
+fi
 
 step "checking the stack"
 "$PY" - <<'EOF' || die "the installed stack does not import; see the traceback above"

@@ -6,12 +6,16 @@ All backends share mmcv's conventions: the offset tensor has
 kernel position (row-major) per deformable group, and a sample that falls
 outside the image reads zeros through bilinear interpolation.
 """
+import math
 from functools import partial
-from typing import Tuple
+from typing import Tuple, Union
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
+from torch.nn.modules.utils import _pair
+
+IntOrPair = Union[int, Tuple[int, int]]
 
 BACKENDS = ('auto', 'mmcv', 'torchvision', 'torch')
 
@@ -50,9 +54,9 @@ def resolve_backend(backend: str, device: torch.device) -> str:
 def deform_conv2d_torch(x: Tensor,
                         offset: Tensor,
                         weight: Tensor,
-                        stride: Tuple[int, int] = (1, 1),
-                        padding: Tuple[int, int] = (0, 0),
-                        dilation: Tuple[int, int] = (1, 1),
+                        stride: IntOrPair = 1,
+                        padding: IntOrPair = 0,
+                        dilation: IntOrPair = 1,
                         groups: int = 1,
                         deform_groups: int = 1) -> Tensor:
     """Deformable convolution in plain PyTorch operators.
@@ -60,28 +64,43 @@ def deform_conv2d_torch(x: Tensor,
     Every kernel tap is bilinearly sampled with one ``grid_sample`` call over
     all taps and deformable groups, then the grouped convolution becomes one
     batched matrix product. Only differentiable, exportable operators are
-    used, so it runs on any device and traces to ONNX.
+    used, so it runs on any device and traces to ONNX. Outputs and gradients
+    equal mmcv's, except the offset gradient at sampling positions exactly
+    on the pixel grid: bilinear interpolation has a kink there, and the two
+    kernels may return the derivatives of different sides.
 
     Args:
         x (Tensor): Input of shape (B, C, H, W).
         offset (Tensor): Offsets of shape (B, 2 * D * kh * kw, Ho, Wo).
         weight (Tensor): Weight of shape (O, C / groups, kh, kw).
-        stride (Tuple[int, int]): Convolution stride.
-        padding (Tuple[int, int]): Zero padding on each side.
-        dilation (Tuple[int, int]): Spacing between kernel taps.
+        stride (int | Tuple[int, int]): Convolution stride.
+        padding (int | Tuple[int, int]): Zero padding on each side.
+        dilation (int | Tuple[int, int]): Spacing between kernel taps.
         groups (int): Convolution groups.
         deform_groups (int): Groups of channels sharing one offset field.
 
     Returns:
         Tensor: Output of shape (B, O, Ho, Wo).
     """
+    stride, padding, dilation = map(_pair, (stride, padding, dilation))
     B, C, H, W = x.shape
     O, Cg, kh, kw = weight.shape
-    Ho, Wo = offset.shape[-2:]
     K = kh * kw
+    Ho, Wo = ((size + 2 * pad - dil * (k - 1) - 1) // step + 1
+              for size, pad, dil, k, step in zip((H, W), padding, dilation, (
+                  kh, kw), stride))
+    expected = (B, 2 * deform_groups * K, Ho, Wo)
+    if tuple(offset.shape) != expected:
+        raise ValueError(f'offset has shape {tuple(offset.shape)}, expected '
+                         f'{expected} for input {tuple(x.shape)}')
+    if C != Cg * groups or C % deform_groups or O % groups:
+        raise ValueError(
+            f'input channels ({C}), weight {tuple(weight.shape)}, groups '
+            f'({groups}) and deform_groups ({deform_groups}) do not match')
     # sampling coordinates need more than half precision: at 128 px a
     # float16 coordinate is only good to 1/16 px
-    dtype = torch.promote_types(offset.dtype, torch.float32)
+    dtype = torch.promote_types(
+        torch.promote_types(x.dtype, offset.dtype), torch.float32)
     arange = partial(torch.arange, device=x.device, dtype=dtype)
 
     # regular sampling grid of every tap: (K, Ho, 1) and (K, 1, Wo)
@@ -92,7 +111,7 @@ def deform_conv2d_torch(x: Tensor,
     grid_y = tap_y[:, None, None] + rows[:, None]
     grid_x = tap_x[:, None, None] + cols
 
-    offset = offset.to(dtype).view(B, deform_groups, K, 2, Ho, Wo)
+    offset = offset.to(dtype).reshape(B, deform_groups, K, 2, Ho, Wo)
     pos_y = grid_y + offset[:, :, :, 0]
     pos_x = grid_x + offset[:, :, :, 1]
     # pixel -> normalised coordinates for align_corners=False, which also
@@ -107,17 +126,18 @@ def deform_conv2d_torch(x: Tensor,
         mode='bilinear',
         padding_mode='zeros',
         align_corners=False)
-    columns = sampled.view(B, groups, Cg * K, Ho * Wo)
-    weight = weight.to(dtype).view(groups, O // groups, Cg * K)
-    return torch.matmul(weight, columns).view(B, O, Ho, Wo).to(x.dtype)
+    # the product runs in the input's precision, as a convolution would
+    columns = sampled.to(x.dtype).view(B, groups, Cg * K, Ho * Wo)
+    weight = weight.reshape(groups, O // groups, Cg * K)
+    return torch.matmul(weight, columns).view(B, O, Ho, Wo)
 
 
 def deform_conv2d(x: Tensor,
                   offset: Tensor,
                   weight: Tensor,
-                  stride: Tuple[int, int] = (1, 1),
-                  padding: Tuple[int, int] = (0, 0),
-                  dilation: Tuple[int, int] = (1, 1),
+                  stride: IntOrPair = 1,
+                  padding: IntOrPair = 0,
+                  dilation: IntOrPair = 1,
                   groups: int = 1,
                   deform_groups: int = 1,
                   backend: str = 'auto') -> Tensor:
@@ -127,9 +147,9 @@ def deform_conv2d(x: Tensor,
         x (Tensor): Input of shape (B, C, H, W).
         offset (Tensor): Offsets of shape (B, 2 * D * kh * kw, Ho, Wo).
         weight (Tensor): Weight of shape (O, C / groups, kh, kw).
-        stride (Tuple[int, int]): Convolution stride.
-        padding (Tuple[int, int]): Zero padding on each side.
-        dilation (Tuple[int, int]): Spacing between kernel taps.
+        stride (int | Tuple[int, int]): Convolution stride.
+        padding (int | Tuple[int, int]): Zero padding on each side.
+        dilation (int | Tuple[int, int]): Spacing between kernel taps.
         groups (int): Convolution groups.
         deform_groups (int): Groups of channels sharing one offset field.
         backend (str): ``'mmcv'`` (mmcv.ops), ``'torchvision'``
@@ -154,6 +174,26 @@ def deform_conv2d(x: Tensor,
             stride=stride,
             padding=padding,
             dilation=dilation)
+    return _mmcv_deform_conv2d(x, offset, weight, stride, padding, dilation,
+                               groups, deform_groups)
+
+
+def _mmcv_deform_conv2d(x: Tensor, offset: Tensor, weight: Tensor,
+                        stride: IntOrPair, padding: IntOrPair,
+                        dilation: IntOrPair, groups: int,
+                        deform_groups: int) -> Tensor:
+    """mmcv's kernel, given what it needs: contiguous tensors, an input no
+    smaller than the kernel (zero-padded at the bottom and right, as mmcv's
+    module does) and a batch that its im2col step of 32 divides."""
     from mmcv.ops import deform_conv2d as mmcv_deform_conv2d
-    return mmcv_deform_conv2d(x, offset, weight, stride, padding, dilation,
-                              groups, deform_groups)
+
+    pad_h = max(weight.size(2) - x.size(2), 0)
+    pad_w = max(weight.size(3) - x.size(3), 0)
+    if pad_h or pad_w:
+        x = F.pad(x, (0, pad_w, 0, pad_h))
+        offset = F.pad(offset, (0, pad_w, 0, pad_h))
+    out = mmcv_deform_conv2d(x.contiguous(), offset.contiguous(),
+                             weight.contiguous(), stride, padding, dilation,
+                             groups, deform_groups, False,
+                             math.gcd(x.size(0), 32))
+    return out[:, :, :out.size(2) - pad_h, :out.size(3) - pad_w]

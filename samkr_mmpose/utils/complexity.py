@@ -8,9 +8,16 @@ from torch import Tensor
 
 
 def deform_conv_flop_jit(inputs: List[Any], outputs: List[Any]) -> int:
-    """FLOP handle of mmcv's traced ``DeformConv2dFunction`` (inputs: x,
-    offset, weight): the multiply-accumulates of a regular convolution of the
-    same shapes, as ``aten::_convolution`` is counted."""
+    """FLOP handle of mmcv's traced ``DeformConv2dFunction``.
+
+    Args:
+        inputs (List[Any]): The traced inputs: x, offset and weight.
+        outputs (List[Any]): The traced output.
+
+    Returns:
+        int: The multiply-accumulates of a regular convolution of the same
+        shapes, as ``aten::_convolution`` is counted.
+    """
     return conv_flop_count(
         get_shape(inputs[0]), get_shape(inputs[2]), get_shape(outputs[0]))
 

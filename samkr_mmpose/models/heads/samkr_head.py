@@ -92,7 +92,7 @@ class SAMKRHead(DEKRHead):
                  scale_loss: OptConfigType = None,
                  decoder: OptConfigType = None,
                  rescore_cfg: OptConfigType = None,
-                 init_cfg: OptConfigType = None):
+                 init_cfg: OptConfigType = None) -> None:
         self._check_arithmetic(num_keypoints, num_channels_per_keypoint,
                                num_subspaces, num_adaptive_blocks,
                                per_keypoint_branches)
@@ -132,28 +132,39 @@ class SAMKRHead(DEKRHead):
                           num_subspaces: int, num_adaptive_blocks: int,
                           per_keypoint_branches: bool) -> None:
         """Raise a ``ValueError`` naming the numbers of an impossible
-        displacement branch."""
-        for name, value, low in (('num_keypoints', num_keypoints,
-                                  1), ('num_channels_per_keypoint',
-                                       num_channels_per_keypoint, 1),
-                                 ('num_subspaces', num_subspaces,
-                                  1), ('num_adaptive_blocks',
-                                       num_adaptive_blocks, 0)):
-            if not isinstance(value, int) or value < low:
+        displacement branch.
+
+        Args:
+            num_keypoints (int): Number of keypoints ``k``.
+            num_channels_per_keypoint (int): Channels ``c`` per branch.
+            num_subspaces (int): Subspaces ``g`` per branch.
+            num_adaptive_blocks (int): Number of adaptive blocks.
+            per_keypoint_branches (bool): One branch per keypoint or one.
+        """
+        minimums = dict(
+            num_keypoints=(num_keypoints, 1),
+            num_channels_per_keypoint=(num_channels_per_keypoint, 1),
+            num_subspaces=(num_subspaces, 1),
+            num_adaptive_blocks=(num_adaptive_blocks, 0))
+        for name, (value, low) in minimums.items():
+            is_int = isinstance(value, int) and not isinstance(value, bool)
+            if not is_int or value < low:
                 raise ValueError(
                     f'{name} must be an integer >= {low}, got {value!r}')
-        if per_keypoint_branches:
-            if num_channels_per_keypoint % num_subspaces:
-                raise ValueError(
-                    f'num_channels_per_keypoint (c={num_channels_per_keypoint}'
-                    f') is not divisible by num_subspaces (g={num_subspaces})'
-                    ': every subspace needs s = c / g channels')
-        elif (num_keypoints * num_channels_per_keypoint) % num_subspaces:
+        if not isinstance(per_keypoint_branches, bool):
+            raise ValueError('per_keypoint_branches must be a bool, got '
+                             f'{per_keypoint_branches!r}')
+        c, g = num_channels_per_keypoint, num_subspaces
+        if per_keypoint_branches and c % g:
+            raise ValueError(
+                f'num_channels_per_keypoint (c={c}) is not divisible by '
+                f'num_subspaces (g={g}): every subspace needs s = c / g '
+                'channels')
+        if not per_keypoint_branches and (num_keypoints * c) % g:
             raise ValueError(
                 f'the single branch of m = num_keypoints x '
-                f'num_channels_per_keypoint = {num_keypoints} x '
-                f'{num_channels_per_keypoint} channels is not divisible by '
-                f'num_subspaces (g={num_subspaces})')
+                f'num_channels_per_keypoint = {num_keypoints} x {c} channels '
+                f'is not divisible by num_subspaces (g={g})')
 
     def _make_displacement_conv_layers(self, in_channels: int,
                                        out_channels: int, num_filters: int,
@@ -253,8 +264,9 @@ class SAMKRHead(DEKRHead):
         gt_displacements = torch.stack([f.displacements for f in fields])
         displacement_weights = torch.stack(
             [f.displacement_weights for f in fields])
-        heatmap_mask = torch.stack([f.heatmap_mask for f in fields]) \
-            if 'heatmap_mask' in fields[0] else None
+        heatmap_mask = (
+            torch.stack([f.heatmap_mask for f in fields])
+            if 'heatmap_mask' in fields[0] else None)
 
         scales = self.scale_conv_layers(feats[-1])
         # the instance-centre channel (last) keeps its target: s = 0
@@ -273,3 +285,23 @@ class SAMKRHead(DEKRHead):
             'loss/heatmap_scale': scale_loss,
             'loss/displacement': displacement_loss,
         }
+
+    def _load_state_dict_pre_hook(self, state_dict: dict, prefix: str,
+                                  local_meta: dict, *args, **kwargs) -> None:
+        """Convert MMPose 0.x DEKR keys, but only in a state dict that has
+        them.
+
+        :meth:`DEKRHead._load_state_dict_pre_hook` converts every state dict
+        without version metadata (a plain ``dict``, a safetensors file),
+        which would rotate the heatmap channels of a current one.
+
+        Args:
+            state_dict (dict): The state dict being loaded.
+            prefix (str): The prefix of this head's keys.
+            local_meta (dict): The version metadata of this head.
+        """
+        if any(
+                key.startswith(prefix) and 'offset_conv_layers' in key
+                for key in state_dict):
+            super()._load_state_dict_pre_hook(state_dict, prefix, local_meta,
+                                              *args, **kwargs)

@@ -3,7 +3,7 @@ from mmcv.ops import DeformConv2d
 from torch import Tensor
 
 from mmpose.registry import MODELS
-from samkr_mmpose.ops import check_backend, deform_conv2d, resolve_backend
+from samkr_mmpose.ops import check_backend, deform_conv2d
 
 
 @MODELS.register_module()
@@ -38,9 +38,6 @@ class MultiBackendDeformConv2d(DeformConv2d):
         Returns:
             Tensor: Output of shape (B, out_channels, Ho, Wo).
         """
-        backend = resolve_backend(self.backend, x.device)
-        if backend == 'mmcv':
-            return super().forward(x, offset)
         return deform_conv2d(x, offset, self.weight, self.stride, self.padding,
                              self.dilation, self.groups, self.deform_groups,
-                             backend)
+                             self.backend)

@@ -30,6 +30,12 @@ class SubspaceAttention(BaseModule):
     branches of ``c`` channels with ``g`` subspaces each are one module with
     ``in_channels = k * c`` and ``num_subspaces = k * g``.
 
+    Note:
+        A flat map is ``1 / (H * W)`` everywhere (6e-5 at 128 x 128), below
+        the rounding step of float16 and bfloat16 activations: with those
+        (half precision or autocast) only peaked maps change the features,
+        though gradients still reach every map.
+
     Args:
         in_channels (int): Number of input (and output) channels.
         num_subspaces (int): Number of subspaces; must divide
@@ -84,4 +90,6 @@ class SubspaceAttention(BaseModule):
         maps = maps.flatten(2).softmax(dim=-1)
         maps = maps.view(B, self.num_subspaces, 1, H, W)
         subspaces = x.reshape(B, self.num_subspaces, -1, H, W)
-        return torch.addcmul(subspaces, subspaces, maps).view(B, C, H, W)
+        # autocast runs the softmax in float32; keep the input's precision
+        out = torch.addcmul(subspaces, subspaces, maps.to(x.dtype))
+        return out.view(B, C, H, W)

@@ -76,8 +76,8 @@ class AdaptiveHeatmapLoss(nn.Module):
             Tensor: The loss.
         """
         target_pow = target.pow(self.gamma)
-        weight = target_pow * (1 - output).abs() + \
-            (1 - target_pow) * output.abs()
+        weight = (
+            target_pow * (1 - output).abs() + (1 - target_pow) * output.abs())
         if scales is not None:
             log_target = torch.log(torch.where(target > 0, target, 1.))
             scaled_log = scales * log_target

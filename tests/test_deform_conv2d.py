@@ -158,3 +158,12 @@ def test_auto_dispatches_to_torch_kernel_on_cpu():
             wraps=deform_conv2d_torch) as kernel:
         conv(x, offset)
     kernel.assert_called_once()
+
+
+def test_mmcv_backend_takes_any_batch_size():
+    """mmcv's kernel needs a batch its im2col step divides; 33 is not."""
+    x, offset = torch.randn(33, 4, 3, 3), torch.randn(33, 18, 3, 3)
+    weight = torch.randn(4, 4, 3, 3)
+    out = deform_conv2d(x, offset, weight, padding=1, backend='mmcv')
+    expected = deform_conv2d(x, offset, weight, padding=1, backend='torch')
+    assert_close(out, expected, 1e-5)

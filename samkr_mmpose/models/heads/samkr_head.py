@@ -99,6 +99,7 @@ class SAMKRHead(DEKRHead):
         check_backend(deform_backend)
         # DEKRHead.__init__ builds the displacement branch by calling
         # _make_displacement_conv_layers, which reads these settings
+        self.num_channels_per_keypoint = num_channels_per_keypoint
         self.num_subspaces = num_subspaces
         self.num_adaptive_blocks = num_adaptive_blocks
         self.per_keypoint_branches = per_keypoint_branches
@@ -113,7 +114,6 @@ class SAMKRHead(DEKRHead):
             decoder=decoder,
             rescore_cfg=rescore_cfg,
             init_cfg=init_cfg)
-        self.num_channels_per_keypoint = num_channels_per_keypoint
 
         self.scale_conv_layers = None
         if scale_loss is not None:

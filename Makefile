@@ -1,13 +1,16 @@
 # `demo` and `test` first run the idempotent set-up (seconds once done).
 VENV_PY := $(or $(SAMKR_VENV),.venv)/bin/python
-LINT_PATHS := samkr_mmpose tests tools setup.py
+LINT_PATHS := samkr_mmpose tests tools setup.py configs
 
-.PHONY: setup demo test lint
+.PHONY: setup demo complexity test lint
 
 setup:
 	bash tools/setup.sh
 
 demo: setup
+	$(VENV_PY) tools/run_demo.py $(ARGS)
+
+complexity: setup
 	$(VENV_PY) tools/complexity.py
 
 test: setup

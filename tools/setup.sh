@@ -172,19 +172,31 @@ fi
 
 step "xtcocotools $XTCOCOTOOLS_VERSION built against the installed numpy"
 NUMPY_MAJOR=$("$PY" -c 'import numpy; print(numpy.__version__.split(".")[0])')
-XT_CACHE=$CACHE_DIR/xtcocotools-$XTCOCOTOOLS_VERSION-$PYVER-numpy$NUMPY_MAJOR
-if "$PY" -c 'import xtcocotools.mask' 2>/dev/null; then
+XT_CACHE=$CACHE_DIR/xtcocotools-$XTCOCOTOOLS_VERSION-owndata-$PYVER-numpy$NUMPY_MAJOR
+# decoding an RLE mask (COCO's crowd regions, BottomupGetHeatmapMask) is
+# what breaks on numpy 2, so that is what is checked
+XT_CHECK='import numpy as np, xtcocotools.mask as m
+m.decode(m.encode(np.asfortranarray(np.ones((2, 2, 1), np.uint8))))'
+if "$PY" -c "$XT_CHECK" 2>/dev/null; then
   log "xtcocotools already works"
 else
   if ! ls "$XT_CACHE"/xtcocotools-*.whl >/dev/null 2>&1; then
     log "building xtcocotools from source (the PyPI wheel is built for numpy 1)"
-    "$PY" -m pip wheel -q --no-deps --no-build-isolation --no-binary \
-      xtcocotools -w "$BUILD/xt-dist" "xtcocotools==$XTCOCOTOOLS_VERSION"
+    "$PY" -m pip download -q --no-deps --no-build-isolation \
+      --no-binary :all: -d "$BUILD/xt-sdist" "xtcocotools==$XTCOCOTOOLS_VERSION"
+    tar -xzf "$BUILD"/xt-sdist/xtcocotools-*.tar.gz -C "$BUILD/xt-sdist"
+    # numpy 2's Cython declarations only have the NPY_ARRAY_ name (numpy 1's
+    # have both); the old one compiles to a Python lookup that fails in decode
+    sed -i 's/np\.NPY_OWNDATA/np.NPY_ARRAY_OWNDATA/' \
+      "$BUILD"/xt-sdist/xtcocotools-*/xtcocotools/_mask.pyx
+    "$PY" -m pip wheel -q --no-deps --no-build-isolation \
+      -w "$BUILD/xt-dist" "$BUILD"/xt-sdist/xtcocotools-*/
     publish "$BUILD/xt-dist" "$XT_CACHE"
   else
     log "using the cached wheel in $XT_CACHE"
   fi
   pip_install --force-reinstall --no-deps "$XT_CACHE"/xtcocotools-*.whl
+  "$PY" -c "$XT_CHECK" || die "xtcocotools cannot decode masks after its build"
 fi
 
 step "mmdet $MMDET_VERSION, mmpose $MMPOSE_VERSION and openmim"

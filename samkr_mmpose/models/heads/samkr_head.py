@@ -1,18 +1,23 @@
 # Copyright (c) SAMKR-MMPose Authors. All rights reserved.
 import inspect
-from typing import Sequence, Tuple, Union
+from typing import List, Sequence, Tuple, Union
 
 import torch
 import torch.nn.functional as F
 from mmcv.cnn import ConvModule, build_conv_layer
 from mmengine.model import Sequential
+from mmengine.structures import InstanceData
 from torch import Tensor
 
+from mmpose.evaluation.functional import nearby_joints_nms
 from mmpose.models.heads import DEKRHead
 from mmpose.registry import MODELS
-from mmpose.utils.typing import ConfigType, OptConfigType, OptSampleList
+from mmpose.utils.tensor_utils import to_numpy
+from mmpose.utils.typing import (ConfigType, Features, InstanceList,
+                                 OptConfigType, OptSampleList, Predictions)
 from samkr_mmpose.ops import check_backend
 from ..layers import AdaptiveConvBlock, SubspaceAttention
+from ..utils import heatmap_matching
 
 
 @MODELS.register_module()
@@ -43,6 +48,10 @@ class SAMKRHead(DEKRHead):
     scale branch (1x1 convolution + BN + ReLU, then a zero-initialised 9x9
     depthwise convolution) predicting one scale map per keypoint, used only
     in training to adapt the keypoint heatmap targets.
+
+    At test time :meth:`decode` adds DEKR's matching of the regressed
+    keypoints to the heatmap peaks (Sec. II.C, ``match_heatmap``) and
+    multi-scale testing (``multiscale_test``).
 
     The heatmap branch and the rescore net keep DEKR's names and shapes, so
     a DEKR checkpoint initialises them (and the backbone); the first
@@ -305,3 +314,314 @@ class SAMKRHead(DEKRHead):
                 for key in state_dict):
             super()._load_state_dict_pre_hook(state_dict, prefix, local_meta,
                                               *args, **kwargs)
+
+    def predict(self,
+                feats: Features,
+                batch_data_samples: OptSampleList,
+                test_cfg: ConfigType = {}) -> Predictions:
+        """Predict poses from the features of one image, see
+        :meth:`DEKRHead.predict`.
+
+        With ``test_cfg['multiscale_test']`` the features are a list with
+        one entry per input scale (a pair of the plain and the flipped
+        features with ``flip_test``): the input size first, then the
+        scales in ``metainfo['aug_scales']``, as
+        ``BottomupResize(aug_scales=[...])`` and
+        :class:`BottomupPoseEstimator` give them. Flip test runs at every
+        scale; :meth:`decode` merges the scales.
+
+        Args:
+            feats (Tuple[Tensor] | List[Tuple[Tensor]]): The multi-stage
+                features, or a list of them per input scale.
+            batch_data_samples (List[:obj:`PoseDataSample`]): The batch
+                data samples (one).
+            test_cfg (dict): The runtime config for testing, see
+                :meth:`decode`. Defaults to {}.
+
+        Returns:
+            Union[InstanceList | Tuple[InstanceList | PixelDataList]]: The
+            poses, and with ``test_cfg['output_heatmaps']`` the heatmaps
+            and displacements of the first input scale.
+        """
+        if test_cfg.get('multiscale_test', False):
+            self._test_scales(batch_data_samples[0].metainfo, len(feats))
+        return super().predict(feats, batch_data_samples, test_cfg)
+
+    def decode(self,
+               heatmaps: Sequence[Tensor],
+               displacements: Sequence[Tensor],
+               test_cfg: ConfigType = {},
+               metainfo: dict = {}) -> InstanceList:
+        """Decode poses from heatmaps and displacements, in DEKR's order.
+
+        1. SPR decoding: one pose per instance-centre peak.
+        2. With ``multiscale_test``: every scale is decoded and its poses
+           are moved to the input frame of the first scale (the scale of
+           ``metainfo['input_size']``); ``BottomupResize`` centres the
+           resized image in its padded input, so a point ``x`` of scale
+           ``s`` is ``(x - P_s / 2) / s + P_0 / 2`` there, with ``P`` the
+           padded input size (heatmap size times the codec's input /
+           heatmap ratio). The instance-centre scores of the other scales
+           are scaled so that their highest one (if positive) is the
+           highest one of the first scale (or 1 if it has none) times
+           ``multiscale_score_decrease`` (DEKR's ``TEST.DECREASE``). The
+           heatmaps of all scales are resampled to the heatmap grid of the
+           first scale and averaged; the keypoint scores of all poses are
+           read from this average. (DEKR averages at the input resolution.)
+        3. Pose NMS (``nms_dist_thr``), on the keypoint scores.
+        4. With ``match_heatmap``: :func:`heatmap_matching` on the
+           (averaged) keypoint heatmaps upsampled to the input resolution
+           as DEKR does (bilinear, heatmap pixel ``u`` at input pixel
+           ``u * ratio``, border replicated), so that
+           ``max_absorb_distance`` and DEKR's peak, window and sigma sizes
+           are input pixels of the first scale. A keypoint is refined when
+           its instance-centre score times its keypoint score exceeds
+           ``adjust_threshold``; keypoint scores are kept.
+        5. Rescoring of the matched poses by the rescore net.
+
+        Step 3 runs before the rescore net in DEKR (and after it in
+        :meth:`DEKRHead.decode`); the NMS only compares keypoints and
+        keypoint scores, so without matching both orders give the same
+        poses.
+
+        Args:
+            heatmaps (Sequence[Tensor]): Heatmaps of every input scale, in
+                shape (B, K+1, H, W) each.
+            displacements (Sequence[Tensor]): Displacements of every input
+                scale, in shape (B, K*2, H, W) each.
+            test_cfg (dict): The runtime config for testing. Besides
+                DEKR's keys (``nms_dist_thr``, ``nms_joints_thr``,
+                ``max_num_people``, also the number of heatmap peaks kept
+                per keypoint for matching):
+
+                - ``multiscale_test`` (bool): Merge all scales. Defaults
+                  to ``False``.
+                - ``multiscale_score_decrease`` (float): See step 2.
+                  Defaults to 1.0 (DEKR's COCO configs use 0.9).
+                - ``match_heatmap`` (bool): Match keypoints to heatmap
+                  peaks (DEKR's ``TEST.MATCH_HMP``). Defaults to ``False``.
+                - ``max_absorb_distance`` (float): In input pixels.
+                  Defaults to 75.
+                - ``adjust_threshold`` (float): Defaults to 0.05.
+
+                Defaults to {}.
+            metainfo (dict): The metainfo of the data sample; with
+                ``multiscale_test`` it needs ``aug_scales``. Defaults to {}.
+
+        Returns:
+            List[InstanceData]: The poses of every image, with
+            ``keypoints`` (N, K, 2) in input pixels and ``keypoint_scores``
+            (N, K).
+        """
+        if self.decoder is None:
+            raise RuntimeError(
+                f'The decoder has not been set in {type(self).__name__}. '
+                'Please set the decoder configs in the init parameters to '
+                'enable head methods `head.predict()` and `head.decode()`')
+        multiscale_test = test_cfg.get('multiscale_test', False)
+        match_heatmap = test_cfg.get('match_heatmap', False)
+        if (multiscale_test or match_heatmap) and (
+                not self.decoder.generate_keypoint_heatmaps
+                or heatmaps[0].shape[1] != self.num_keypoints + 1):
+            raise ValueError(
+                'multiscale_test and match_heatmap need keypoint heatmaps '
+                '(an SPR codec with generate_keypoint_heatmaps=True), got '
+                f'{heatmaps[0].shape[1]} heatmap channels and '
+                'generate_keypoint_heatmaps='
+                f'{self.decoder.generate_keypoint_heatmaps}')
+        scales = (
+            self._test_scales(metainfo, len(heatmaps))
+            if multiscale_test else [1.])
+
+        preds = []
+        for b in range(heatmaps[0].shape[0]):
+            if multiscale_test:
+                heatmap, keypoints, root_scores, keypoint_scores = \
+                    self._merge_scales([h[b] for h in heatmaps],
+                                       [d[b] for d in displacements],
+                                       scales, test_cfg)
+            else:
+                heatmap = heatmaps[0][b]
+                keypoints, (root_scores, keypoint_scores) = \
+                    self.decoder.decode(heatmap, displacements[0][b])
+
+            if len(keypoints) > 0 and test_cfg.get('nms_dist_thr', 0) > 0:
+                kpts_db = [
+                    dict(keypoints=k, score=s)
+                    for k, s in zip(*to_numpy((keypoints, keypoint_scores)))
+                ]
+                keep = nearby_joints_nms(
+                    kpts_db,
+                    test_cfg['nms_dist_thr'],
+                    test_cfg.get('nms_joints_thr', None),
+                    score_per_joint=True,
+                    max_dets=test_cfg.get('max_num_people', 30))
+                keep = torch.as_tensor(
+                    keep, dtype=torch.long, device=keypoints.device)
+                keypoints, root_scores, keypoint_scores = (
+                    keypoints[keep], root_scores[keep], keypoint_scores[keep])
+
+            if match_heatmap and len(keypoints) > 0:
+                keypoints = self._match_heatmap(
+                    keypoints, root_scores[:, None] * keypoint_scores,
+                    heatmap[:self.num_keypoints], test_cfg)
+
+            skeleton = metainfo.get('skeleton_links', None)
+            if self.rescore_net is not None and skeleton and len(
+                    keypoints) > 0:
+                instance_scores = self.rescore_net(keypoints, keypoint_scores,
+                                                   skeleton)
+                instance_scores[torch.isnan(instance_scores)] = 0
+                root_scores = root_scores * instance_scores
+
+            keypoints, keypoint_scores, root_scores = to_numpy(
+                (keypoints, keypoint_scores, root_scores))
+            preds.append(
+                InstanceData(
+                    keypoints=keypoints,
+                    keypoint_scores=root_scores[:, None] * keypoint_scores))
+        return preds
+
+    @staticmethod
+    def _test_scales(metainfo: dict, num_inputs: int) -> List[float]:
+        """The input scales of a multi-scale test: 1, then ``aug_scales``.
+
+        Args:
+            metainfo (dict): The metainfo of the data sample.
+            num_inputs (int): Number of inputs (features or heatmaps).
+
+        Returns:
+            List[float]: The scale of every input.
+        """
+        aug_scales = metainfo.get('aug_scales', None)
+        if not isinstance(aug_scales, list) or not all(
+                isinstance(s,
+                           (int, float)) and not isinstance(s, bool) and s > 0
+                for s in aug_scales):
+            raise ValueError(
+                'multiscale_test needs metainfo["aug_scales"], the list of '
+                'positive extra input scales set by BottomupResize('
+                'aug_scales=[...]) (add "aug_scales" to the meta_keys of '
+                f'the packing transform), got {aug_scales!r}')
+        if num_inputs != len(aug_scales) + 1:
+            raise ValueError(
+                f'multiscale_test got {num_inputs} inputs for the input size '
+                f'and aug_scales={aug_scales}, expected '
+                f'{len(aug_scales) + 1}')
+        return [1.] + [float(s) for s in aug_scales]
+
+    def _merge_scales(self, heatmaps: List[Tensor],
+                      displacements: List[Tensor], scales: List[float],
+                      test_cfg: ConfigType
+                      ) -> Tuple[Tensor, Tensor, Tensor, Tensor]:
+        """Decode every input scale of one image and merge them in the frame
+        of the first scale (step 2 of :meth:`decode`).
+
+        Args:
+            heatmaps (List[Tensor]): Heatmaps (K+1, H, W) of every scale.
+            displacements (List[Tensor]): Displacements (K*2, H, W) of every
+                scale.
+            scales (List[float]): The scale of every input, 1 first.
+            test_cfg (dict): The runtime config for testing.
+
+        Returns:
+            tuple:
+            - heatmap (Tensor): Average heatmaps (K+1, H, W) on the
+              heatmap grid of the first scale.
+            - keypoints (Tensor): Poses (N, K, 2) of all scales in input
+              pixels of the first scale.
+            - root_scores (Tensor): Instance-centre scores (N, ).
+            - keypoint_scores (Tensor): Keypoint scores (N, K) read from
+              ``heatmap``.
+        """
+        ratio = torch.as_tensor(self.decoder.scale_factor.tolist())
+        base_size = torch.tensor(heatmaps[0].shape[:0:-1], dtype=ratio.dtype)
+        decrease = test_cfg.get('multiscale_score_decrease', 1.)
+        resampled, all_keypoints, all_root_scores = [], [], []
+        for heatmap, displacement, scale in zip(heatmaps, displacements,
+                                                scales):
+            keypoints, (root_scores,
+                        _) = self.decoder.decode(heatmap, displacement)
+            # heatmap coordinate of this scale = scale * base one + shift
+            size = torch.tensor(heatmap.shape[:0:-1], dtype=ratio.dtype)
+            shift = (size - scale * base_size) / 2
+            if scale != 1 or shift.any():
+                heatmap = _resample(heatmap, heatmaps[0].shape[1:], scale,
+                                    shift)
+                keypoints = (keypoints - (shift * ratio).to(keypoints)) / scale
+            if all_root_scores and len(root_scores) > 0 and (root_scores.max()
+                                                             > 0):
+                base = all_root_scores[0]
+                top = base.max() if len(base) > 0 else 1.
+                root_scores = root_scores / root_scores.max() * top * decrease
+            resampled.append(heatmap)
+            all_keypoints.append(keypoints)
+            all_root_scores.append(root_scores)
+
+        heatmap = torch.stack(resampled).mean(0)
+        keypoints = torch.cat(all_keypoints)
+        keypoint_scores = keypoints.new_zeros(keypoints.shape[:2])
+        if len(keypoints) > 0:
+            keypoint_scores = self.decoder.get_keypoint_scores(
+                heatmap[:self.num_keypoints], keypoints / ratio.to(keypoints))
+        return heatmap, keypoints, torch.cat(all_root_scores), keypoint_scores
+
+    def _match_heatmap(self, keypoints: Tensor, scores: Tensor,
+                       heatmaps: Tensor, test_cfg: ConfigType) -> Tensor:
+        """Match keypoints to the peaks of the heatmaps upsampled to the
+        input resolution (step 4 of :meth:`decode`).
+
+        Args:
+            keypoints (Tensor): Keypoints (N, K, 2) in input pixels.
+            scores (Tensor): Keypoint scores (N, K) for the refinement
+                threshold.
+            heatmaps (Tensor): Keypoint heatmaps (K, H, W).
+            test_cfg (dict): The runtime config for testing.
+
+        Returns:
+            Tensor: The matched keypoints (N, K, 2).
+        """
+        ratio = self.decoder.scale_factor.tolist()
+        input_size = [
+            round(n * r) for n, r in zip(heatmaps.shape[:0:-1], ratio)
+        ]
+        upsampled = _resample(heatmaps, input_size[::-1],
+                              torch.tensor([1 / r for r in ratio]),
+                              torch.zeros(2))
+        return heatmap_matching(
+            keypoints,
+            scores,
+            upsampled,
+            max_absorb_distance=test_cfg.get('max_absorb_distance', 75.),
+            adjust_threshold=test_cfg.get('adjust_threshold', 0.05),
+            max_peaks=test_cfg.get('max_num_people', 30))
+
+
+def _resample(maps: Tensor, size: Sequence[int], scale: Union[float, Tensor],
+              shift: Tensor) -> Tensor:
+    """Bilinearly sample maps at ``scale * v + shift`` for every pixel ``v``
+    of the output, replicating the border.
+
+    Args:
+        maps (Tensor): Maps in shape (C, H, W).
+        size (Sequence[int]): Output size (h, w).
+        scale (float | Tensor): Scale, or scales (x, y).
+        shift (Tensor): Shift (x, y) in pixels of ``maps``.
+
+    Returns:
+        Tensor: The sampled maps in shape (C, h, w).
+    """
+    height, width = maps.shape[-2:]
+    scale = torch.as_tensor(scale, dtype=maps.dtype).expand(2)
+    shift = shift.to(maps.dtype)
+    x = torch.arange(size[1], dtype=maps.dtype) * scale[0] + shift[0]
+    y = torch.arange(size[0], dtype=maps.dtype) * scale[1] + shift[1]
+    # grid_sample's [-1, 1] spans the pixel centres with align_corners
+    grid = torch.stack(
+        torch.broadcast_tensors(x[None] / (width - 1) * 2 - 1,
+                                y[:, None] / (height - 1) * 2 - 1), -1)
+    return F.grid_sample(
+        maps[None],
+        grid[None].to(maps.device),
+        padding_mode='border',
+        align_corners=True)[0]

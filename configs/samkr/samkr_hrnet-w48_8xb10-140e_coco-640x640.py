@@ -1,0 +1,36 @@
+# Copyright (c) SAMKR-MMPose Authors. All rights reserved.
+# SAMKR 8_SAMKR_16 (k = 17 branches of c = 16 channels, g = 8 subspaces of
+# s = 2) with HRNet-W48 at 640x640 and DEKR's losses, inherited (Sec. III.A,
+# IV.A). The paper is silent on the warm-up, batch size, rescore net and
+# validation interval: those are MMPose's DEKR values, inherited.
+_base_ = [
+    'mmpose::body_2d_keypoint/dekr/coco/'
+    'dekr_hrnet-w48_8xb10-140e_coco-640x640.py'
+]
+custom_imports = dict(imports=['samkr_mmpose'], allow_failed_imports=False)
+
+model = dict(
+    head=dict(type='SAMKRHead', num_channels_per_keypoint=16, num_subspaces=8),
+    # DEKR's matching of the regressed keypoints to heatmap peaks
+    # (Sec. II.C, III.A)
+    test_cfg=dict(
+        match_heatmap=True, max_absorb_distance=75, adjust_threshold=0.05))
+
+train_pipeline = [
+    dict(type='LoadImage'),
+    # MMPose shifts by shift_factor x the image size, which is the input
+    # size at scale 1: a translation of +-40 input pixels (Sec. IV.A).
+    # Official DEKR samples uniformly (MMPose: truncated normal).
+    dict(
+        type='BottomupRandomAffine',
+        input_size=(640, 640),
+        shift_factor=40 / 640,
+        scale_factor=(0.75, 1.5),
+        rotate_factor=30,
+        distribution='uniform'),
+    dict(type='RandomFlip', direction='horizontal'),
+    dict(type='GenerateTarget', encoder={{_base_.codec}}),
+    dict(type='BottomupGetHeatmapMask'),
+    dict(type='PackPoseInputs'),
+]
+train_dataloader = dict(dataset=dict(pipeline=train_pipeline))

@@ -6,3 +6,13 @@ import torch
 @pytest.fixture(autouse=True)
 def _seed() -> None:
     torch.manual_seed(0)
+
+
+@pytest.fixture(scope='module')
+def one_thread() -> None:
+    """Many tiny ops: on a shared 2-core machine threads only add
+    overhead."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

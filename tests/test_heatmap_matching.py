@@ -10,14 +10,7 @@ from samkr_mmpose.models import heatmap_matching
 
 HEIGHT, WIDTH = 40, 56
 
-
-@pytest.fixture(autouse=True, scope='module')
-def _one_thread():
-    # many tiny ops: threads only add overhead on the shared 2-core machine
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures('one_thread')
 
 
 def gaussian(x0, y0, sigma=2., amplitude=1.):

@@ -2,10 +2,9 @@
 import numpy as np
 import pytest
 import torch
-from helpers import make_batch, spr_codec
+from helpers import TINY_CONFIG, make_batch, spr_codec
 from mmengine.config import Config
 from mmengine.dataset import Compose, pseudo_collate
-from test_plugin import TINY_CONFIG
 
 import samkr_mmpose  # noqa: F401  (registers the models)
 import samkr_mmpose.datasets.transforms  # noqa: F401  (registers the packer)
@@ -15,14 +14,7 @@ from mmpose.utils import register_all_modules
 IN_CHANNELS = 32
 FLIP_INDICES = [0, 2, 1, 4, 3, 6, 5, 8, 7, 10, 9, 12, 11, 14, 13, 16, 15]
 
-
-@pytest.fixture(autouse=True, scope='module')
-def _one_thread():
-    # many tiny ops: threads only add overhead on the shared 2-core machine
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures('one_thread')
 
 
 def build_head(**kwargs):

@@ -8,44 +8,10 @@ import textwrap
 
 import cv2
 import numpy as np
+from helpers import TINY_CONFIG
 
 import samkr_mmpose
 from mmpose.registry import MODELS
-
-# HRNet with 8/16/32/64 channels: the neck concatenates 120
-TINY_CONFIG = """
-_base_ = ['mmpose::body_2d_keypoint/dekr/coco/'
-          'dekr_hrnet-w32_8xb10-140e_coco-512x512.py']
-custom_imports = dict(imports=['samkr_mmpose'], allow_failed_imports=False)
-codec = dict(
-    type='SPR', input_size=(128, 128), heatmap_size=(32, 32), sigma=(4, 2),
-    minimal_diagonal_length=32**0.5, generate_keypoint_heatmaps=True,
-    decode_max_instances=30)
-model = dict(
-    backbone=dict(
-        extra=dict(
-            stage1=dict(num_blocks=(1, ), num_channels=(16, )),
-            stage2=dict(num_blocks=(1, 1), num_channels=(8, 16)),
-            stage3=dict(num_modules=1, num_blocks=(1, 1, 1),
-                        num_channels=(8, 16, 32)),
-            stage4=dict(num_modules=1, num_blocks=(1, 1, 1, 1),
-                        num_channels=(8, 16, 32, 64))),
-        init_cfg=None),
-    head=dict(
-        type='SAMKRHead', in_channels=120, decoder=codec, rescore_cfg=None,
-        heatmap_loss=dict(type='AdaptiveHeatmapLoss'),
-        scale_loss=dict(type='HeatmapScaleLoss')))
-val_pipeline = [
-    dict(type='LoadImage'),
-    dict(type='BottomupResize', input_size=codec['input_size'],
-         size_factor=32, resize_mode='expand'),
-    dict(type='PackPoseInputs', meta_keys=(
-        'id', 'img_id', 'img_path', 'ori_shape', 'img_shape', 'input_size',
-        'input_center', 'input_scale', 'flip', 'flip_direction',
-        'flip_indices', 'skeleton_links'))
-]
-test_dataloader = dict(dataset=dict(pipeline=val_pipeline))
-"""
 
 # a fresh interpreter that never imports samkr_mmpose itself
 INFERENCE = textwrap.dedent("""

@@ -5,12 +5,16 @@ sets in ``../shared/data`` and on generated synthetic data.
 
 Only the backbone, the input size and the schedule are shrunk, through the
 same dotted overrides ``--cfg-options`` takes; the configs are not edited.
+The real-set tests need ``../shared/data`` beside the repository (CI has
+it) and are skipped without it; the synthetic-set tests cover the same
+paths anywhere.
 """
 import json
 import math
 import os.path as osp
 
 import pytest
+from helpers import data_options, shrink_options
 from mmengine.config import Config
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
@@ -36,58 +40,6 @@ SHARED_SETS = {
 }
 
 
-def shrink_options(input_size: int = 128) -> dict:
-    """``--cfg-options`` for a 2-stage-wide tiny HRNet, small inputs and a
-    schedule of constant learning rate.
-
-    Pipeline entries are addressed by index: 1 is ``BottomupRandomAffine``
-    and 3 ``GenerateTarget`` in training, 1 ``BottomupResize`` in test.
-    """
-    size = (input_size, input_size)
-    heatmap = (input_size // 4, input_size // 4)
-    extra = 'model.backbone.extra'
-    options = {
-        'model.backbone.init_cfg': None,
-        f'{extra}.stage1.num_blocks': (1, ),
-        f'{extra}.stage1.num_channels': (16, ),
-        f'{extra}.stage2.num_blocks': (1, 1),
-        f'{extra}.stage2.num_channels': (8, 16),
-        f'{extra}.stage3.num_modules': 1,
-        f'{extra}.stage3.num_blocks': (1, 1, 1),
-        f'{extra}.stage3.num_channels': (8, 16, 32),
-        f'{extra}.stage4.num_modules': 1,
-        f'{extra}.stage4.num_blocks': (1, 1, 1, 1),
-        f'{extra}.stage4.num_channels': (8, 16, 32, 64),
-        'model.head.in_channels': 120,
-        'model.head.rescore_cfg.init_cfg': None,
-        'model.head.decoder.input_size': size,
-        'model.head.decoder.heatmap_size': heatmap,
-        'train_dataloader.dataset.pipeline.1.input_size': size,
-        'train_dataloader.dataset.pipeline.3.encoder.input_size': size,
-        'train_dataloader.dataset.pipeline.3.encoder.heatmap_size': heatmap,
-        'val_dataloader.dataset.pipeline.1.input_size': size,
-        'test_dataloader.dataset.pipeline.1.input_size': size,
-        'param_scheduler': [dict(type='ConstantLR', factor=1.0)],
-    }
-    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        options[f'{loader}.num_workers'] = 0
-        options[f'{loader}.persistent_workers'] = False
-    return options
-
-
-def data_options(root: str, ann_file: str, img_dir: str) -> dict:
-    """Train and test on one annotation file."""
-    options = {
-        'val_evaluator.ann_file': osp.join(root, ann_file),
-        'test_evaluator.ann_file': osp.join(root, ann_file),
-    }
-    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        options[f'{loader}.dataset.data_root'] = root
-        options[f'{loader}.dataset.ann_file'] = ann_file
-        options[f'{loader}.dataset.data_prefix'] = dict(img=img_dir)
-    return options
-
-
 class LossRecorder(Hook):
     """Keep the total loss of every training iteration."""
 
@@ -110,6 +62,10 @@ def train_and_test(config: str, options: dict, work_dir: str, num_images: int):
     """
     epochs = math.ceil(16 / num_images)
     cfg = Config.fromfile(osp.join(ROOT, config))
+    # the overrides address these pipeline steps by index
+    train = [t['type'] for t in cfg.train_dataloader.dataset.pipeline]
+    assert train[1:4:2] == ['BottomupRandomAffine', 'GenerateTarget'], train
+    assert cfg.test_dataloader.dataset.pipeline[1].type == 'BottomupResize'
     cfg.merge_from_dict(options)
     cfg.merge_from_dict({
         'work_dir': work_dir,
@@ -127,7 +83,12 @@ def train_and_test(config: str, options: dict, work_dir: str, num_images: int):
     return recorder.losses, runner.test()
 
 
-def check_run(dataset: str, losses: list, metrics: dict) -> None:
+def check_run(dataset: str,
+              losses: list,
+              metrics: dict,
+              low: float = -1) -> None:
+    """Finite losses that fall, and every metric of the dataset in
+    ``[low, 1]`` (-1 is COCO's "no ground truth in this category")."""
     assert all(math.isfinite(loss) for loss in losses), losses
     half = len(losses) // 2
     assert sum(losses[half:]) < sum(losses[:half]), losses
@@ -137,7 +98,7 @@ def check_run(dataset: str, losses: list, metrics: dict) -> None:
         names += ['AP(E)', 'AP(M)', 'AP(H)']
     for name in names:
         value = metrics[f'{prefix}/{name}']
-        assert math.isfinite(value) and -1 <= value <= 1, (name, value)
+        assert math.isfinite(value) and low <= value <= 1, (name, value)
 
 
 @pytest.mark.skipif(
@@ -173,7 +134,10 @@ def test_synthetic_sets(dataset, config, tmp_path):
     }
     losses, metrics = train_and_test(config, options, str(tmp_path / 'work'),
                                      4)
-    check_run(dataset, losses, metrics)
+    # AP, AP .5 and AR exist on synthetic data; only the crowd levels may
+    # have no ground truth
+    check_run(
+        dataset, losses, metrics, low=-1 if dataset == 'crowdpose' else 0)
 
 
 def test_training_raises_ap(tmp_path):

@@ -13,6 +13,9 @@ import os.path as osp
 
 from mmengine.config import Config, DictAction
 
+from samkr_mmpose.datasets import generate_synthetic_crowd
+from samkr_mmpose.datasets.synthetic_crowd import LAYOUTS, dataset_layout
+
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIGS = {
     # (dataset, full): config
@@ -29,17 +32,6 @@ CONFIGS = {
 # minutes, smaller figures are more than the small model can learn
 SYNTHETIC = dict(
     image_size=(160, 160), num_people=(1, 3), person_height=(0.45, 0.95))
-# annotation files and image folders of MMPose's dataset layouts
-SPLITS = {
-    'coco':
-    dict(
-        train=('annotations/person_keypoints_train2017.json', 'train2017/'),
-        val=('annotations/person_keypoints_val2017.json', 'val2017/')),
-    'crowdpose':
-    dict(
-        train=('annotations/mmpose_crowdpose_trainval.json', 'images/'),
-        val=('annotations/mmpose_crowdpose_test.json', 'images/')),
-}
 
 
 def parse_args() -> argparse.Namespace:
@@ -63,17 +55,38 @@ def parse_args() -> argparse.Namespace:
         '--num-val', type=int, default=50, help='synthetic val images')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument(
+        '--kpt-thr',
+        type=float,
+        default=0.3,
+        help='keypoints scoring below are not drawn')
+    parser.add_argument(
         '--cfg-options',
         nargs='+',
         action=DictAction,
         help='override config settings, as in tools/train.py')
-    return parser.parse_args()
+    args = parser.parse_args()
+    if args.full and not args.data_root:
+        parser.error('--full trains the paper\'s 512x512 model: give the '
+                     'real dataset with --data-root')
+    if args.full and args.config:
+        parser.error('--config replaces the config --full selects: give one')
+    return args
 
 
 def synthetic_root(dataset: str, num_train: int, num_val: int,
                    seed: int) -> str:
-    """Write the synthetic dataset unless the same one is already there."""
-    from samkr_mmpose.datasets import generate_synthetic_crowd
+    """Write the synthetic dataset unless the same one is already there.
+
+    Args:
+        dataset (str): ``'coco'`` or ``'crowdpose'``.
+        num_train (int): Number of training images.
+        num_val (int): Number of validation images.
+        seed (int): Random seed of the training split (validation:
+            ``seed + 1``).
+
+    Returns:
+        str: The dataset root, ``data/synthetic_{dataset}``.
+    """
     root = osp.join('data', f'synthetic_{dataset}')
     settings = dict(
         dataset=dataset,
@@ -84,48 +97,62 @@ def synthetic_root(dataset: str, num_train: int, num_val: int,
     stamp = osp.join(root, 'settings.json')
     if osp.isfile(stamp):
         with open(stamp) as f:
-            if json.load(f) == settings:
+            # compared as JSON, which has no tuples
+            if json.load(f) == json.loads(json.dumps(settings)):
                 print(f'Using the synthetic dataset in {root}')
                 return root
-    train_split, val_split = (('train', 'val') if dataset == 'coco' else
-                              ('trainval', 'test'))
+    train_split, val_split = LAYOUTS[dataset]['splits']
     print(f'Writing a synthetic {dataset} dataset to {root}')
     generate_synthetic_crowd(
-        root,
-        num_train,
-        train_split,
-        dataset,
-        seed=seed,
-        image_size=(160, 160))
+        root, num_train, train_split, dataset, seed=seed, **SYNTHETIC)
     generate_synthetic_crowd(
         root,
         num_val,
         val_split,
         dataset,
         seed=seed + 1,
-        image_size=(160, 160),
-        first_image_id=num_train + 1)
+        first_image_id=num_train + 1,
+        **SYNTHETIC)
     with open(stamp, 'w') as f:
         json.dump(settings, f)
     return root
 
 
 def point_to_data(cfg: Config, dataset: str, root: str) -> None:
-    """Point the dataloaders and the evaluators at ``root``."""
-    for split, loaders in (('train', ['train_dataloader']),
-                           ('val', ['val_dataloader', 'test_dataloader'])):
-        ann_file, img_dir = SPLITS[dataset][split]
+    """Point the dataloaders and the evaluators at a dataset root in
+    MMPose's layout.
+
+    Args:
+        cfg (Config): The config to change.
+        dataset (str): ``'coco'`` or ``'crowdpose'``.
+        root (str): The dataset root.
+    """
+    train_split, val_split = LAYOUTS[dataset]['splits']
+    for split, loaders in ((train_split, ['train_dataloader']),
+                           (val_split, ['val_dataloader', 'test_dataloader'])):
+        ann_file, img_dir = dataset_layout(dataset, split)
+        for path in (ann_file, img_dir):
+            if not osp.exists(osp.join(root, path)):
+                raise ValueError(
+                    f'{osp.join(root, path)} not found: --data-root must be '
+                    f'a {dataset} root in MMPose\'s layout ({ann_file} and '
+                    f'{img_dir}); is --dataset right?')
         for name in loaders:
             cfg[name].dataset.update(
                 data_root=root,
                 ann_file=ann_file,
                 data_prefix=dict(img=img_dir))
     for name in ('val_evaluator', 'test_evaluator'):
-        cfg[name].ann_file = osp.join(root, SPLITS[dataset]['val'][0])
+        cfg[name].ann_file = osp.join(root,
+                                      dataset_layout(dataset, val_split)[0])
 
 
 def print_metrics(metrics: dict) -> None:
-    """Print the metrics as a Markdown table."""
+    """Print the metrics as a Markdown table.
+
+    Args:
+        metrics (dict): Metric names and values.
+    """
     print('\n| Metric | Value |\n| --- | --- |')
     for name, value in metrics.items():
         print(f'| {name} | {value:.4f} |')
@@ -135,40 +162,64 @@ def print_metrics(metrics: dict) -> None:
 def draw_predictions(cfg: Config,
                      checkpoint: str,
                      out_file: str,
-                     num_images: int = 6) -> None:
-    """Draw the predicted skeletons on the first validation images."""
+                     kpt_thr: float = 0.3,
+                     num_images: int = 6,
+                     min_height: int = 320) -> None:
+    """Draw the predicted skeletons on the first validation images, side by
+    side.
+
+    Args:
+        cfg (Config): The config that was trained.
+        checkpoint (str): The checkpoint to load.
+        out_file (str): The picture to write.
+        kpt_thr (float): Keypoints scoring below are not drawn. Defaults
+            to 0.3.
+        num_images (int): Number of validation images. Defaults to 6.
+        min_height (int): Smaller images are enlarged by an integer factor
+            to this height or more. Defaults to 320.
+    """
     import mmcv
     import numpy as np
+    import torch
 
     from mmpose.apis import inference_bottomup, init_model
     from mmpose.registry import VISUALIZERS
-    model = init_model(cfg, checkpoint, device='cpu')
-    visualizer = VISUALIZERS.build(cfg.visualizer)
+    model = init_model(
+        cfg, checkpoint, device='cuda' if torch.cuda.is_available() else 'cpu')
+    # MMPose's OpenCV backend calls int() on 1-element arrays, an error on
+    # numpy 2
+    visualizer = VISUALIZERS.build({**cfg.visualizer, 'backend': 'matplotlib'})
     visualizer.set_dataset_meta(model.dataset_meta)
     dataset = cfg.test_dataloader.dataset
-    with open(osp.join(dataset.data_root, dataset.ann_file)) as f:
+    ann_file = osp.join(dataset.data_root, dataset.ann_file)
+    with open(ann_file) as f:
         images = json.load(f)['images'][:num_images]
+    if not images:
+        raise ValueError(f'{ann_file} lists no images to draw')
     tiles = []
     for info in images:
         path = osp.join(dataset.data_root, dataset.data_prefix['img'],
                         info['file_name'])
         (result, ) = inference_bottomup(model, path)
         image = mmcv.imread(path, channel_order='rgb')
+        scale = -(-min_height // image.shape[0])
+        image = mmcv.imrescale(image, scale)
+        result.pred_instances.keypoints = (
+            result.pred_instances.keypoints * scale)
         tiles.append(
             visualizer.add_datasample(
-                'prediction', image, result, draw_gt=False, kpt_thr=0.3))
+                'prediction', image, result, draw_gt=False, kpt_thr=kpt_thr))
     height = max(t.shape[0] for t in tiles)
     tiles = [
         np.pad(t, ((0, height - t.shape[0]), (0, 0), (0, 0))) for t in tiles
     ]
-    mmcv.imwrite(np.concatenate(tiles, axis=1), out_file, auto_mkdir=True)
+    mmcv.imwrite(
+        mmcv.rgb2bgr(np.concatenate(tiles, axis=1)), out_file, auto_mkdir=True)
 
 
 def main() -> None:
     args = parse_args()
     from mmengine.runner import Runner
-
-    import samkr_mmpose  # noqa: F401 registers the plugin before building
     config = args.config or osp.join(REPO, CONFIGS[(args.dataset, args.full)])
     cfg = Config.fromfile(config)
     root = args.data_root or synthetic_root(args.dataset, args.num_train,
@@ -187,7 +238,7 @@ def main() -> None:
     with open(osp.join(cfg.work_dir, 'last_checkpoint')) as f:
         checkpoint = f.read().strip()
     out_file = osp.join(cfg.work_dir, 'predictions.jpg')
-    draw_predictions(cfg, checkpoint, out_file)
+    draw_predictions(cfg, checkpoint, out_file, args.kpt_thr)
     print(f'Predicted skeletons on validation images: {out_file}')
 
 

@@ -35,7 +35,8 @@ model = dict(
 train_pipeline = [
     dict(type='LoadImage'),
     # MMPose shifts by shift_factor x the image size, which is the input
-    # size at scale 1: a translation of +-40 input pixels (Sec. IV.A).
+    # size at scale 1: a translation of +-40 input pixels along the short
+    # side (Sec. IV.A).
     # Official DEKR samples uniformly (MMPose: truncated normal).
     dict(
         type='BottomupRandomAffine',

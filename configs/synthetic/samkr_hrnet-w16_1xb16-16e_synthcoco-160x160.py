@@ -1,7 +1,8 @@
 # Copyright (c) SAMKR-MMPose Authors. All rights reserved.
 # The paper's COCO W32 config (SWAHR loss, heatmap matching, DEKR's
 # augmentation) sized for a 2-core CPU and the project's synthetic crowds:
-# a width-16 HRNet with one block per branch, 160x160 inputs, 16 epochs.
+# a width-16 HRNet with one block per branch, 160x160 inputs, 16 epochs at
+# twice the paper's learning rate.
 # `make demo` (tools/run_demo.py) writes the dataset and runs it.
 _base_ = ['../samkr/samkr_hrnet-w32_8xb10-140e_coco-512x512.py']
 

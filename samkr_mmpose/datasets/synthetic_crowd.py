@@ -34,23 +34,49 @@ LAYOUTS = {
                   [7, 13], [6, 7], [6, 8], [7, 9], [8, 10], [9, 11], [2, 3],
                   [1, 2], [1, 3], [2, 4], [3, 5], [4, 6], [5, 7]],
         ann_file='annotations/person_keypoints_{split}2017.json',
-        img_dir='{split}2017'),
+        img_dir='{split}2017',
+        splits=('train', 'val')),
     'crowdpose':
     dict(
         keypoints=JOINTS[5:],
         skeleton=[[13, 14], [14, 1], [14, 2], [1, 3], [3, 5], [2, 4], [4, 6],
                   [1, 7], [2, 8], [7, 8], [7, 9], [9, 11], [8, 10], [10, 12]],
         ann_file='annotations/mmpose_crowdpose_{split}.json',
-        img_dir='images'),
+        img_dir='images',
+        splits=('trainval', 'test')),
 }
 # Limb segments drawn as thick lines: (joint, joint, width / torso length).
-LIMBS = (('left_hip', 'left_knee', 0.22), ('left_knee', 'left_ankle', 0.18),
-         ('right_hip', 'right_knee',
-          0.22), ('right_knee', 'right_ankle',
-                  0.18), ('left_shoulder', 'left_elbow',
-                          0.17), ('left_elbow', 'left_wrist', 0.14),
-         ('right_shoulder', 'right_elbow',
-          0.17), ('right_elbow', 'right_wrist', 0.14), ('neck', 'head', 0.14))
+LIMBS = (
+    ('left_hip', 'left_knee', 0.22),
+    ('left_knee', 'left_ankle', 0.18),
+    ('right_hip', 'right_knee', 0.22),
+    ('right_knee', 'right_ankle', 0.18),
+    ('left_shoulder', 'left_elbow', 0.17),
+    ('left_elbow', 'left_wrist', 0.14),
+    ('right_shoulder', 'right_elbow', 0.17),
+    ('right_elbow', 'right_wrist', 0.14),
+    ('neck', 'head', 0.14),
+)
+
+
+def dataset_layout(dataset: str, split: str) -> Tuple[str, str]:
+    """The annotation file and image folder of a split in MMPose's layout
+    of a dataset root, as the generator writes them.
+
+    Args:
+        dataset (str): ``'coco'`` or ``'crowdpose'``.
+        split (str): The split name, e.g. ``'train'``.
+
+    Returns:
+        tuple: The annotation file and the image folder, relative to the
+        dataset root.
+    """
+    if dataset not in LAYOUTS:
+        raise ValueError(f'dataset must be one of {sorted(LAYOUTS)}, got '
+                         f'{dataset!r}')
+    layout = LAYOUTS[dataset]
+    return (layout['ann_file'].format(split=split),
+            layout['img_dir'].format(split=split) + '/')
 
 
 def _pose(rng: np.random.Generator) -> Dict[str, np.ndarray]:
@@ -295,9 +321,7 @@ def generate_synthetic_crowd(out_dir: str,
     Returns:
         str: Path of the annotation file.
     """
-    if dataset not in LAYOUTS:
-        raise ValueError(f'dataset must be one of {sorted(LAYOUTS)}, got '
-                         f'{dataset!r}')
+    ann_file, img_dir = dataset_layout(dataset, split)
     if num_images < 1:
         raise ValueError(f'num_images must be >= 1, got {num_images}')
     if not 1 <= num_people[0] <= num_people[1]:
@@ -312,8 +336,7 @@ def generate_synthetic_crowd(out_dir: str,
     layout = LAYOUTS[dataset]
     names = layout['keypoints']
     columns = [JOINTS.index(n) for n in names]
-    img_dir = layout['img_dir'].format(split=split)
-    ann_file = osp.join(out_dir, layout['ann_file'].format(split=split))
+    ann_file = osp.join(out_dir, ann_file)
     os.makedirs(osp.join(out_dir, img_dir), exist_ok=True)
     os.makedirs(osp.dirname(ann_file), exist_ok=True)
 

@@ -3,6 +3,8 @@
 ``tools/test.py``, ``mim train/test mmpose`` and the main job, each in a
 fresh interpreter on generated data, loading the checkpoints they wrote
 under torch's weights-only ``torch.load``."""
+import importlib.util
+import json
 import os
 import os.path as osp
 import re
@@ -10,9 +12,15 @@ import subprocess
 import sys
 
 import cv2
+import numpy as np
 import pytest
 from helpers import shrink_options
+from mmengine.config import Config
+from mmengine.structures import InstanceData
 
+import mmpose.apis
+from mmpose.registry import VISUALIZERS
+from mmpose.structures import PoseDataSample
 from samkr_mmpose.datasets import generate_synthetic_crowd
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -117,3 +125,46 @@ def test_main_job(tmp_path):
     # model's scores make them transparent)
     picture = cv2.imread(osp.join(work_dir, 'predictions.jpg'))
     assert picture.shape == (320, 3 * 320, 3)
+
+
+def test_predictions_are_drawn(tmp_path, monkeypatch):
+    """The main job draws every keypoint scoring above the threshold, also
+    after a runner made MMPose's visualizer (its OpenCV backend fails on
+    numpy 2)."""
+    spec = importlib.util.spec_from_file_location(
+        'run_demo', osp.join(ROOT, 'tools', 'run_demo.py'))
+    run_demo = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(run_demo)
+    root = str(tmp_path)
+    generate_synthetic_crowd(root, 2, 'train', 'coco', image_size=(160, 160))
+    ann_file = generate_synthetic_crowd(
+        root, 2, 'val', 'coco', seed=1, image_size=(160, 160))
+    cfg = Config.fromfile(osp.join(ROOT, run_demo.CONFIGS[('coco', False)]))
+    run_demo.point_to_data(cfg, 'coco', root)
+    VISUALIZERS.build(cfg.visualizer)  # what the runner does
+
+    with open(ann_file) as f:
+        data = json.load(f)
+    truth = {}
+    for ann in data['annotations']:
+        truth.setdefault(ann['image_id'], []).append(ann['keypoints'])
+
+    def ground_truth(model, path):
+        image_id = int(osp.splitext(osp.basename(path))[0])
+        keypoints = np.array(truth[image_id]).reshape(-1, 17, 3)
+        sample = PoseDataSample()
+        sample.pred_instances = InstanceData(
+            keypoints=keypoints[..., :2],
+            keypoint_scores=(keypoints[..., 2] > 0).astype(float))
+        return [sample]
+
+    monkeypatch.setattr(mmpose.apis, 'inference_bottomup', ground_truth)
+    out_file = str(tmp_path / 'predictions.jpg')
+    run_demo.draw_predictions(cfg, None, out_file)
+    picture = cv2.imread(out_file)
+    assert picture.shape == (320, 2 * 320, 3)
+    first = cv2.imread(
+        osp.join(root, 'val2017', data['images'][0]['file_name']))
+    plain = cv2.resize(first, (320, 320), interpolation=cv2.INTER_NEAREST)
+    changed = np.abs(picture[:, :320].astype(int) - plain).max(-1) > 60
+    assert changed.mean() > 0.01, 'no skeleton drawn'

@@ -187,8 +187,11 @@ def draw_predictions(cfg: Config,
     model = init_model(
         cfg, checkpoint, device='cuda' if torch.cuda.is_available() else 'cpu')
     # MMPose's OpenCV backend calls int() on 1-element arrays, an error on
-    # numpy 2
-    visualizer = VISUALIZERS.build({**cfg.visualizer, 'backend': 'matplotlib'})
+    # numpy 2; a new name, as the runner's visualizer is a named singleton
+    visualizer = VISUALIZERS.build({
+        **cfg.visualizer, 'backend': 'matplotlib',
+        'name': 'demo_predictions'
+    })
     visualizer.set_dataset_meta(model.dataset_meta)
     dataset = cfg.test_dataloader.dataset
     ann_file = osp.join(dataset.data_root, dataset.ann_file)

@@ -214,7 +214,8 @@ fi
 
 step "samkr_mmpose (editable) and its test tools"
 pip_install -r "$ROOT/requirements/tests.txt"
-PLUGIN_ROOT=$("$PY" -c 'import os.path as osp, samkr_mmpose
+# asked from / : from the repository root the package imports uninstalled
+PLUGIN_ROOT=$(cd / && "$PY" -c 'import os.path as osp, samkr_mmpose
 print(osp.dirname(osp.dirname(osp.realpath(samkr_mmpose.__file__))))' \
   2>/dev/null || true)
 if [ "$PLUGIN_ROOT" != "$(realpath "$ROOT")" ]; then

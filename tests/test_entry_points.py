@@ -100,13 +100,19 @@ def test_mim_train_and_test(options, tmp_path):
     assert re.search(r'coco/AP: \d\.\d+', log), log[-2000:]
 
 
-def test_main_job(tmp_path):
+@pytest.mark.parametrize('dataset, metric, ann_file', [
+    ('coco', 'coco/AP', 'person_keypoints_val2017.json'),
+    ('crowdpose', 'crowdpose/AP(H)', 'mmpose_crowdpose_test.json'),
+])
+def test_main_job(dataset, metric, ann_file, tmp_path):
     """``make demo``'s job, shortened: it writes its data, trains, prints
     the AP table and draws the predictions."""
     work_dir = str(tmp_path / 'work')
     log = run(
         sys.executable,
         osp.join(ROOT, 'tools', 'run_demo.py'),
+        '--dataset',
+        dataset,
         '--num-train',
         '6',
         '--num-val',
@@ -117,12 +123,11 @@ def test_main_job(tmp_path):
         'train_cfg.max_epochs=1',
         'train_dataloader.batch_size=2',
         cwd=str(tmp_path))
-    assert osp.isfile(tmp_path / 'data' / 'synthetic_coco' / 'annotations' /
-                      'person_keypoints_val2017.json')
-    assert re.search(r'\| coco/AP \| \d\.\d{4} \|', log), log[-2000:]
-    # three 160x160 validation images enlarged to 320x320; --kpt-thr 0
-    # sends every keypoint through the drawing calls (the untrained
-    # model's scores make them transparent)
+    assert osp.isfile(tmp_path / 'data' / f'synthetic_{dataset}' /
+                      'annotations' / ann_file)
+    assert re.search(rf'\| {re.escape(metric)} \| -?\d\.\d{{4}} \|',
+                     log), log[-2000:]
+    # three 160x160 validation images, enlarged to 320x320
     picture = cv2.imread(osp.join(work_dir, 'predictions.jpg'))
     assert picture.shape == (320, 3 * 320, 3)
 

@@ -180,6 +180,13 @@ def test_missing_or_inconsistent_scales_raise():
     with pytest.raises(ValueError, match='1 heatmap channels'):
         head.decode([heatmaps[0][:, -1:]], displacements,
                     dict(match_heatmap=True), {})
+    # a 40 px input at scale 0.5 is 20 px, which BottomupResize pads to 32:
+    # heatmaps of 8 where 5 would be the nominal scale
+    with pytest.raises(ValueError, match=r'scale 0.5 has heatmaps .*\(8, 8\)'):
+        head.decode([torch.rand(1, 18, 10, 10),
+                     torch.rand(1, 18, 8, 8)],
+                    [torch.randn(1, 34, 10, 10),
+                     torch.randn(1, 34, 8, 8)], cfg, dict(aug_scales=[0.5]))
 
 
 # The image pyramid of BottomupResize(aug_scales=...) through packing,

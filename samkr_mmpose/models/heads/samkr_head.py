@@ -544,6 +544,15 @@ class SAMKRHead(DEKRHead):
                         _) = self.decoder.decode(heatmap, displacement)
             # heatmap coordinate of this scale = scale * base one + shift
             size = torch.tensor(heatmap.shape[:0:-1], dtype=ratio.dtype)
+            # BottomupResize('expand') fills the short side exactly; it is
+            # off the nominal scale when it rounds up to its size_factor
+            if abs(size.min() - scale * base_size.min()) > 0.5:
+                raise ValueError(
+                    f'the input at scale {scale} has heatmaps of size '
+                    f'{tuple(size.int().tolist())}, not {scale} x '
+                    f'{tuple(base_size.int().tolist())} on the short side: '
+                    'choose input sizes and aug_scales whose products are '
+                    'multiples of the size_factor of BottomupResize')
             shift = (size - scale * base_size) / 2
             if scale != 1 or shift.any():
                 heatmap = _resample(heatmap, heatmaps[0].shape[1:], scale,

@@ -97,7 +97,7 @@ model = dict(
         init_cfg=None),
     head=dict(
         type='SAMKRHead', in_channels=120, decoder=codec, rescore_cfg=None,
-        heatmap_loss=dict(type='AdaptiveHeatmapLoss'),
+        heatmap_loss=dict(_delete_=True, type='AdaptiveHeatmapLoss'),
         scale_loss=dict(type='HeatmapScaleLoss')))
 val_pipeline = [
     dict(type='LoadImage'),

@@ -12,6 +12,7 @@ import json
 import os.path as osp
 
 from mmengine.config import Config, DictAction
+from mmengine.runner import Runner
 
 from samkr_mmpose.datasets import generate_synthetic_crowd
 from samkr_mmpose.datasets.synthetic_crowd import LAYOUTS, dataset_layout
@@ -222,7 +223,6 @@ def draw_predictions(cfg: Config,
 
 def main() -> None:
     args = parse_args()
-    from mmengine.runner import Runner
     config = args.config or osp.join(REPO, CONFIGS[(args.dataset, args.full)])
     cfg = Config.fromfile(config)
     root = args.data_root or synthetic_root(args.dataset, args.num_train,

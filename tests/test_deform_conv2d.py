@@ -1,4 +1,6 @@
 # Copyright (c) SAMKR-MMPose Authors. All rights reserved.
+import importlib
+import time
 from unittest import mock
 
 import pytest
@@ -9,6 +11,7 @@ from mmcv.ops import DeformConv2d
 from samkr_mmpose import MultiBackendDeformConv2d
 from samkr_mmpose.ops import (deform_conv2d, deform_conv2d_torch,
                               resolve_backend)
+from samkr_mmpose.ops.fastest_backend import measure_backends
 
 # in, out, groups, deform_groups, stride, padding, dilation, height, width
 CASES = [
@@ -167,3 +170,62 @@ def test_mmcv_backend_takes_any_batch_size():
     out = deform_conv2d(x, offset, weight, padding=1, backend='mmcv')
     expected = deform_conv2d(x, offset, weight, padding=1, backend='torch')
     assert_close(out, expected, 1e-5)
+
+
+@pytest.fixture
+def measured_on_cpu(monkeypatch):
+    """``'auto'`` timing the kernels on CPU too, with an empty cache; yields
+    the list of the candidate sets it measured."""
+    module = importlib.import_module('samkr_mmpose.ops.deform_conv2d')
+    tuner = importlib.import_module('samkr_mmpose.ops.fastest_backend')
+    monkeypatch.setattr(module, 'MEASURED_DEVICE_TYPES', ('cpu', ))
+    monkeypatch.setattr(tuner, '_CHOICES', {})
+    measured = []
+    measure = tuner.measure_backends
+
+    def counting(run, candidates, device, runs=3):
+        times = measure(run, candidates, device, runs)
+        measured.append(times)
+        return times
+
+    monkeypatch.setattr(tuner, 'measure_backends', counting)
+    yield measured
+
+
+def test_auto_takes_the_fastest_measured_kernel_once(measured_on_cpu):
+    conv = MultiBackendDeformConv2d(8, 8, 3, padding=1, backend='auto')
+    x, offset = torch.randn(1, 8, 6, 6), torch.randn(1, 18, 6, 6)
+    with torch.no_grad():
+        out = conv(x, offset)
+        conv(x, offset)
+    (times, ) = measured_on_cpu
+    assert set(times) == {'torch', 'torchvision', 'mmcv'}
+    fastest = min(times, key=times.get)
+    expected = deform_conv2d(
+        x, offset, conv.weight.detach(), 1, 1, backend=fastest)
+    assert torch.equal(out, expected)
+
+    # another shape, and gradients, are other measurements
+    conv(torch.randn(1, 8, 5, 6), torch.randn(1, 18, 5, 6))
+    conv(x, offset).sum().backward()
+    assert len(measured_on_cpu) == 3
+    assert conv.weight.grad is not None
+
+
+def test_auto_does_not_measure_while_compiling(measured_on_cpu):
+    conv = MultiBackendDeformConv2d(8, 8, 3, padding=1, backend='auto')
+    x, offset = torch.randn(1, 8, 6, 6), torch.randn(1, 18, 6, 6)
+    compiled = torch.compile(conv, fullgraph=True, backend='eager')
+    with torch.no_grad():
+        out = compiled(x, offset)
+    assert measured_on_cpu == []
+    expected = deform_conv2d(x, offset, conv.weight, 1, 1, backend='torch')
+    assert torch.equal(out, expected)
+
+
+def test_measure_backends_ranks_by_time():
+    delays = {'slow': 0.02, 'fast': 0.0}
+    times = measure_backends(lambda b: time.sleep(delays[b]), list(delays),
+                             torch.device('cpu'))
+    assert min(times, key=times.get) == 'fast'
+    assert times['slow'] >= 0.02

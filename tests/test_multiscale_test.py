@@ -201,6 +201,8 @@ def build_estimator(multiscale):
     model = Config.fromstring(TINY_CONFIG, '.py').model
     model.head.decoder.decode_thr = -1e6
     model.test_cfg.update(multiscale_test=multiscale, match_heatmap=True)
+    # the same backbone batching (plain and flipped together) in both
+    model.type = 'BatchedBottomupPoseEstimator'
     if multiscale:
         model.type = 'MultiScaleBottomupPoseEstimator'
         model.data_preprocessor.type = 'MultiScalePoseDataPreprocessor'
@@ -209,6 +211,7 @@ def build_estimator(multiscale):
 
 
 def pipeline_data(input_size, aug_scales=None):
+    register_all_modules()
     resize = dict(
         type='BottomupResize',
         input_size=input_size,

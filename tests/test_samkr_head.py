@@ -306,3 +306,21 @@ def test_dekr_state_dict_initialises_shared_keys():
         assert torch.equal(
             head.rescore_net(kpts, scores, links),
             dekr.rescore_net(kpts, scores, links))
+
+
+def test_rescore_net_is_frozen():
+    """The pose losses never reach the rescore net: frozen, it is no unused
+    parameter for DistributedDataParallel, and training leaves it as it
+    was loaded."""
+    head = build_head(rescore_cfg=dict(in_channels=74, norm_indexes=(5, 6)))
+    feats = (torch.randn(2, IN_CHANNELS, 16, 16), )
+    losses = head.loss(feats, make_batch(17))
+    sum(losses.values()).backward()
+    rescore = list(head.rescore_net.parameters())
+    assert rescore and not any(p.requires_grad for p in rescore)
+    trained = [
+        p for name, p in head.named_parameters()
+        if not name.startswith('rescore_net.')
+    ]
+    assert all(p.requires_grad for p in trained)
+    assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in trained)

@@ -9,23 +9,14 @@ command line are measured instead. No weights are loaded.
 import argparse
 import copy
 
-import torch
 from mmengine.config import Config
 from mmengine.hub import get_config
 from mmengine.registry import init_default_scope
 
-from mmpose.registry import MODELS
-from samkr_mmpose.utils import model_complexity
+from samkr_mmpose.utils import config_complexity
 
 DEKR_CONFIG = ('mmpose::body_2d_keypoint/dekr/coco/'
                'dekr_hrnet-{width}_8xb10-140e_coco-{size}x{size}.py')
-# the paper's Table 3: #Params (M) and GFLOPs
-PAPER = {
-    ('DEKRHead', 'w32'): (29.6, 45.4),
-    ('DEKRHead', 'w48'): (65.7, 141.5),
-    ('SAMKRHead', 'w32'): (29.6, 44.9),
-    ('SAMKRHead', 'w48'): (65.7, 140.9),
-}
 
 
 def parse_args():
@@ -50,27 +41,6 @@ def default_configs():
     return configs
 
 
-def measure(cfg: Config) -> dict:
-    """Build ``cfg.model`` without weights and count its complexity."""
-    model_cfg = copy.deepcopy(cfg.model)
-    model_cfg.backbone.init_cfg = None
-    if model_cfg.head.get('rescore_cfg'):
-        model_cfg.head.rescore_cfg.init_cfg = None
-    if model_cfg.head.type == 'SAMKRHead':
-        # the op DEKR's deformable convolutions are counted by
-        model_cfg.head.deform_backend = 'mmcv'
-    model = MODELS.build(model_cfg).eval()
-    model.forward = model._forward  # the network only, as MMPose's get_flops
-    width, height = cfg.codec.input_size
-    with torch.no_grad():
-        result = model_complexity(model, (torch.zeros(1, 3, height, width), ))
-    channels = model_cfg.backbone.extra.stage4.num_channels[0]
-    result.update(
-        input=f'{width}x{height}',
-        paper=PAPER.get((model_cfg.head.type, f'w{channels}'), ('-', '-')))
-    return result
-
-
 def main():
     args = parse_args()
     init_default_scope('mmpose')
@@ -81,9 +51,10 @@ def main():
               'paper GFLOPs')
     rows = []
     for name, cfg in configs:
-        stats = measure(cfg)
+        stats = config_complexity(cfg)
         rows.append((name, stats['input'], f'{stats["params"] / 1e6:.2f}',
-                     f'{stats["flops"] / 1e9:.2f}', *map(str, stats['paper'])))
+                     f'{stats["flops"] / 1e9:.2f}',
+                     *map(str, stats['paper'] or ('-', '-'))))
         print(f'measured {name}', flush=True)
     widths = [max(len(row[i]) for row in rows + [header]) for i in range(6)]
     for row in [header, ['-' * w for w in widths]] + rows:

@@ -8,16 +8,20 @@ outside the image reads zeros through bilinear interpolation.
 """
 import math
 from functools import partial
-from typing import Tuple, Union
+from typing import Optional, Tuple, Union
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 from torch.nn.modules.utils import _pair
 
+from .fastest_backend import fastest_backend
+
 IntOrPair = Union[int, Tuple[int, int]]
 
 BACKENDS = ('auto', 'mmcv', 'torchvision', 'torch')
+# where ``'auto'`` times the kernels instead of taking resolve_backend's
+MEASURED_DEVICE_TYPES = ('cuda', )
 
 
 def check_backend(backend: str) -> None:
@@ -32,7 +36,10 @@ def check_backend(backend: str) -> None:
 
 
 def resolve_backend(backend: str, device: torch.device) -> str:
-    """Turn ``backend`` into a concrete backend for tensors on ``device``.
+    """Turn ``backend`` into a concrete backend for tensors on ``device``
+    without measuring: ``'auto'`` is ``'torch'`` on CPU and
+    ``'torchvision'`` elsewhere (see :func:`deform_conv2d` for when
+    ``'auto'`` measures instead).
 
     Args:
         backend (str): One of :data:`BACKENDS`.
@@ -44,10 +51,9 @@ def resolve_backend(backend: str, device: torch.device) -> str:
     check_backend(backend)
     if backend != 'auto':
         return backend
-    # On CPU the compiled im2col kernels of mmcv and torchvision are about
-    # 6x slower than one grid_sample plus a batched matmul (2 cores, 272
-    # channels, 17 groups, 128x128); on CUDA torchvision's kernel works with
-    # any mmcv build, including the CPU-only ones.
+    # On CPU the compiled im2col kernels of mmcv and torchvision are 6-13x
+    # slower than one grid_sample plus a batched matmul (docs/benchmarks.md);
+    # torchvision's CUDA kernel works with any mmcv build, CPU-only ones too.
     return 'torchvision' if device.type == 'cuda' else 'torch'
 
 
@@ -103,20 +109,19 @@ def deform_conv2d_torch(x: Tensor,
         torch.promote_types(x.dtype, offset.dtype), torch.float32)
     arange = partial(torch.arange, device=x.device, dtype=dtype)
 
-    # regular sampling grid of every tap: (K, Ho, 1) and (K, 1, Wo)
+    # regular sampling grid of every tap, normalised for grid_sample with
+    # align_corners=False (which also holds for inputs one pixel wide):
+    # pixel x is at (2x + 1) / W - 1; (K, 1, Wo) and (K, Ho, 1)
     tap_y = (arange(kh) * dilation[0]).repeat_interleave(kw)
     tap_x = (arange(kw) * dilation[1]).repeat(kh)
     rows = arange(Ho) * stride[0] - padding[0]
     cols = arange(Wo) * stride[1] - padding[1]
-    grid_y = tap_y[:, None, None] + rows[:, None]
-    grid_x = tap_x[:, None, None] + cols
+    base_x = (2 * (tap_x[:, None, None] + cols) + 1) / W - 1
+    base_y = (2 * (tap_y[:, None, None] + rows[:, None]) + 1) / H - 1
 
-    offset = offset.to(dtype).reshape(B, deform_groups, K, 2, Ho, Wo)
-    pos_y = grid_y + offset[:, :, :, 0]
-    pos_x = grid_x + offset[:, :, :, 1]
-    # pixel -> normalised coordinates for align_corners=False, which also
-    # holds for inputs one pixel wide
-    grid = torch.stack(((2 * pos_x + 1) / W - 1, (2 * pos_y + 1) / H - 1),
+    offset = offset.to(dtype).view(B, deform_groups, K, 2, Ho, Wo)
+    grid = torch.stack((torch.add(base_x, offset[:, :, :, 1], alpha=2 / W),
+                        torch.add(base_y, offset[:, :, :, 0], alpha=2 / H)),
                        dim=-1)
     grid = grid.view(B * deform_groups, K * Ho, Wo, 2)
 
@@ -154,11 +159,19 @@ def deform_conv2d(x: Tensor,
         deform_groups (int): Groups of channels sharing one offset field.
         backend (str): ``'mmcv'`` (mmcv.ops), ``'torchvision'``
             (torchvision.ops), ``'torch'`` (:func:`deform_conv2d_torch`) or
-            ``'auto'`` (see :func:`resolve_backend`).
+            ``'auto'``: on CUDA the kernel measured fastest (forward, and
+            backward when gradients are needed) for these shapes, dtype and
+            settings, once per process; otherwise, and while
+            ``torch.compile`` traces or a CUDA graph captures a call not
+            measured before, :func:`resolve_backend`'s.
 
     Returns:
         Tensor: Output of shape (B, O, Ho, Wo).
     """
+    if (backend == 'auto' and x.device.type in MEASURED_DEVICE_TYPES
+            and not torch.compiler.is_compiling()):
+        backend = _fastest_backend(x, offset, weight, stride, padding,
+                                   dilation, groups, deform_groups) or backend
     backend = resolve_backend(backend, x.device)
     if backend == 'torch':
         return deform_conv2d_torch(x, offset, weight, stride, padding,
@@ -176,6 +189,35 @@ def deform_conv2d(x: Tensor,
             dilation=dilation)
     return _mmcv_deform_conv2d(x, offset, weight, stride, padding, dilation,
                                groups, deform_groups)
+
+
+def _fastest_backend(x: Tensor, offset: Tensor, weight: Tensor,
+                     stride: IntOrPair, padding: IntOrPair,
+                     dilation: IntOrPair, groups: int,
+                     deform_groups: int) -> Optional[str]:
+    """The backend measured fastest for this call's signature, or ``None``
+    if it was not measured and cannot be now."""
+    from mmcv.ops import get_compiling_cuda_version
+
+    tensors = (x, offset, weight)
+    backward = torch.is_grad_enabled() and any(t.requires_grad
+                                               for t in tensors)
+    key = (x.device, x.dtype, torch.is_autocast_enabled(x.device.type),
+           backward, *(tuple(t.shape) for t in tensors),
+           *map(_pair, (stride, padding, dilation)), groups, deform_groups)
+    candidates = ['torch', 'torchvision']
+    if x.device.type != 'cuda' or (get_compiling_cuda_version()
+                                   != 'not available'):
+        candidates.append('mmcv')
+
+    def run(backend: str) -> None:
+        inputs = [t.detach().requires_grad_(t.requires_grad) for t in tensors]
+        out = deform_conv2d(*inputs, stride, padding, dilation, groups,
+                            deform_groups, backend)
+        if backward:
+            out.sum().backward()
+
+    return fastest_backend(run, candidates, key, x.device)
 
 
 def _mmcv_deform_conv2d(x: Tensor, offset: Tensor, weight: Tensor,

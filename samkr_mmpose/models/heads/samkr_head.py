@@ -6,18 +6,18 @@ import torch
 import torch.nn.functional as F
 from mmcv.cnn import ConvModule, build_conv_layer
 from mmengine.model import Sequential
-from mmengine.structures import InstanceData
+from mmengine.structures import InstanceData, PixelData
 from torch import Tensor
 
-from mmpose.evaluation.functional import nearby_joints_nms
 from mmpose.models.heads import DEKRHead
+from mmpose.models.utils.tta import flip_heatmaps
 from mmpose.registry import MODELS
 from mmpose.utils.tensor_utils import to_numpy
 from mmpose.utils.typing import (ConfigType, Features, InstanceList,
                                  OptConfigType, OptSampleList, Predictions)
 from samkr_mmpose.ops import check_backend
 from ..layers import AdaptiveConvBlock, SubspaceAttention
-from ..utils import heatmap_matching
+from ..utils import heatmap_matching, pose_nms
 
 
 @MODELS.register_module()
@@ -123,6 +123,10 @@ class SAMKRHead(DEKRHead):
             decoder=decoder,
             rescore_cfg=rescore_cfg,
             init_cfg=init_cfg)
+        # a pretrained net the pose losses never reach: frozen, it is no
+        # unused parameter that stops DistributedDataParallel
+        if self.rescore_net is not None:
+            self.rescore_net.requires_grad_(False)
 
         self.scale_conv_layers = None
         if scale_loss is not None:
@@ -298,11 +302,21 @@ class SAMKRHead(DEKRHead):
     def _load_state_dict_pre_hook(self, state_dict: dict, prefix: str,
                                   local_meta: dict, *args, **kwargs) -> None:
         """Convert MMPose 0.x DEKR keys, but only in a state dict that has
-        them.
+        them, and refuse a SAMKR head of another configuration.
 
         :meth:`DEKRHead._load_state_dict_pre_hook` converts every state dict
         without version metadata (a plain ``dict``, a safetensors file),
         which would rotate the heatmap channels of a current one.
+
+        mmengine loads checkpoints non-strictly: it skips the weights whose
+        shapes differ with a warning. A state dict of a SAMKR head (it holds
+        the weights of a :class:`SubspaceAttention`) must therefore match
+        this head exactly in shapes and displacement branch, or a
+        ``ValueError`` lists the keys that differ: it comes from another
+        ``k``, ``c``, ``g``, number of adaptive blocks or branch layout.
+        A state dict of another head, such as DEKR's, still initialises the
+        weights of the same names and shapes (the heatmap branch and the
+        rescore net): fine-tuning from DEKR is intended.
 
         Args:
             state_dict (dict): The state dict being loaded.
@@ -315,17 +329,57 @@ class SAMKRHead(DEKRHead):
             super()._load_state_dict_pre_hook(state_dict, prefix, local_meta,
                                               *args, **kwargs)
 
+        branch = f'{prefix}displacement_conv_layers.'
+        if not any(
+                key.startswith(branch) and '.pointwise.' in key
+                for key in state_dict):
+            return
+        ours = {
+            prefix + k: tuple(v.shape)
+            for k, v in self.state_dict().items()
+        }
+        theirs = {
+            k: tuple(v.shape)
+            for k, v in state_dict.items() if k.startswith(prefix)
+        }
+        differences = [
+            f'{key}: {theirs[key]} in the checkpoint, {ours[key]} here'
+            for key in sorted(ours.keys() & theirs.keys())
+            if ours[key] != theirs[key]
+        ]
+        for keys, where in ((theirs.keys() - ours.keys(), 'the checkpoint'),
+                            (ours.keys() - theirs.keys(), 'this head')):
+            differences += [
+                f'{key}: only in {where}' for key in sorted(keys)
+                if key.startswith(branch)
+            ]
+        if differences:
+            raise ValueError(
+                'the checkpoint holds a SAMKR head of another configuration '
+                f'than this one (num_keypoints={self.num_keypoints}, '
+                'num_channels_per_keypoint='
+                f'{self.num_channels_per_keypoint}, num_subspaces='
+                f'{self.num_subspaces}, num_adaptive_blocks='
+                f'{self.num_adaptive_blocks}, per_keypoint_branches='
+                f'{self.per_keypoint_branches}):\n' + '\n'.join(differences) +
+                '\nUse the config it was trained with, or initialise only '
+                'the backbone from it: model.backbone.init_cfg=dict('
+                "type='Pretrained', prefix='backbone.', checkpoint=...)")
+
     def predict(self,
                 feats: Features,
                 batch_data_samples: OptSampleList,
                 test_cfg: ConfigType = {}) -> Predictions:
-        """Predict poses from the features of one image, see
-        :meth:`DEKRHead.predict`.
+        """Predict the poses of a batch of images, see
+        :meth:`DEKRHead.predict`, which takes one image only.
 
-        With ``test_cfg['multiscale_test']`` the features are a list with
-        one entry per input scale (a pair of the plain and the flipped
-        features with ``flip_test``): the input size first, then the
-        scales in ``metainfo['aug_scales']``, as
+        The forward runs once on the whole batch, flipped features
+        included; decoding runs per image. The inputs of a batch must share
+        one input size (:class:`BatchedBottomupPoseEstimator` groups images
+        by size). With ``test_cfg['multiscale_test']`` the features are a
+        list with one entry per input scale (a pair of the plain and the
+        flipped features with ``flip_test``): the input size first, then
+        the scales in ``metainfo['aug_scales']``, as
         ``BottomupResize(aug_scales=[...])`` and
         :class:`BottomupPoseEstimator` give them. Flip test runs at every
         scale; :meth:`decode` merges the scales.
@@ -334,18 +388,94 @@ class SAMKRHead(DEKRHead):
             feats (Tuple[Tensor] | List[Tuple[Tensor]]): The multi-stage
                 features, or a list of them per input scale.
             batch_data_samples (List[:obj:`PoseDataSample`]): The batch
-                data samples (one).
+                data samples.
             test_cfg (dict): The runtime config for testing, see
                 :meth:`decode`. Defaults to {}.
 
         Returns:
             Union[InstanceList | Tuple[InstanceList | PixelDataList]]: The
-            poses, and with ``test_cfg['output_heatmaps']`` the heatmaps
-            and displacements of the first input scale.
+            poses of every image, and with ``test_cfg['output_heatmaps']``
+            the heatmaps and displacements of the first input scale.
         """
+        input_sizes = {
+            tuple(sample.metainfo['input_size'])
+            for sample in batch_data_samples
+        }
+        if len(input_sizes) > 1:
+            raise ValueError(
+                f'{type(self).__name__}.predict takes a batch of one input '
+                f'size, got {sorted(input_sizes)}; '
+                'BatchedBottomupPoseEstimator groups images by size')
+        metainfo = batch_data_samples[0].metainfo
+        scales = [1.]
         if test_cfg.get('multiscale_test', False):
-            self._test_scales(batch_data_samples[0].metainfo, len(feats))
-        return super().predict(feats, batch_data_samples, test_cfg)
+            scales = self._test_scales(metainfo, len(feats))
+        else:
+            feats = [feats]
+
+        heatmaps, displacements = [], []
+        for feat, scale in zip(feats, scales):
+            if test_cfg.get('flip_test', False):
+                heatmap, displacement = self._forward_flip(
+                    feat, scale, metainfo, test_cfg)
+            else:
+                heatmap, displacement = self.forward(feat)
+            heatmaps.append(heatmap)
+            displacements.append(displacement)
+
+        preds = self.decode(heatmaps, displacements, test_cfg, metainfo)
+        if not test_cfg.get('output_heatmaps', False):
+            return preds
+        pred_fields = [
+            PixelData(heatmaps=heatmap, displacements=displacement)
+            for heatmap, displacement in zip(heatmaps[0].detach(),
+                                             displacements[0].detach())
+        ]
+        return preds, pred_fields
+
+    def _forward_flip(self, feats: Sequence[Features], scale: float,
+                      metainfo: dict,
+                      test_cfg: ConfigType) -> Tuple[Tensor, Tensor]:
+        """Forward the plain and the flipped features in one batch and
+        average the outputs as :meth:`DEKRHead.predict` does.
+
+        Args:
+            feats (Sequence[Tuple[Tensor]]): The plain and the flipped
+                multi-stage features.
+            scale (float): The input scale of the features.
+            metainfo (dict): The metainfo with ``flip_indices`` and
+                ``input_size``.
+            test_cfg (dict): The runtime config for testing.
+
+        Returns:
+            tuple: The flip-averaged heatmaps (B, K+1, H, W) and
+            displacements (B, 2K, H, W).
+        """
+        if not isinstance(feats, (list, tuple)) or len(feats) != 2:
+            raise ValueError(
+                'flip_test needs a pair of the plain and the flipped '
+                f'features, got {type(feats).__name__}')
+        heatmaps, displacements = self.forward(
+            [_join_halves(*pair) for pair in zip(*feats)])
+        heatmaps, heatmaps_flip = heatmaps.chunk(2)
+        displacements, displacements_flip = displacements.chunk(2)
+
+        flip_indices = list(metainfo['flip_indices'])
+        heatmaps_flip = flip_heatmaps(
+            heatmaps_flip,
+            flip_mode='heatmap',
+            flip_indices=flip_indices + [len(flip_indices)],
+            shift_heatmap=test_cfg.get('shift_heatmap', False))
+        displacements_flip = flip_heatmaps(
+            displacements_flip,
+            flip_mode='offset',
+            flip_indices=flip_indices,
+            shift_heatmap=False)
+        # the mirrored x of the heatmap grid is off by this much
+        ratio = scale * metainfo['input_size'][0] / heatmaps.shape[-1]
+        displacements_flip[:, ::2] += (ratio - 1) / ratio
+        return ((heatmaps + heatmaps_flip) / 2,
+                (displacements + displacements_flip) / 2)
 
     def decode(self,
                heatmaps: Sequence[Tensor],
@@ -445,19 +575,13 @@ class SAMKRHead(DEKRHead):
                 keypoints, (root_scores, keypoint_scores) = \
                     self.decoder.decode(heatmap, displacements[0][b])
 
-            if len(keypoints) > 0 and test_cfg.get('nms_dist_thr', 0) > 0:
-                kpts_db = [
-                    dict(keypoints=k, score=s)
-                    for k, s in zip(*to_numpy((keypoints, keypoint_scores)))
-                ]
-                keep = nearby_joints_nms(
-                    kpts_db,
+            if test_cfg.get('nms_dist_thr', 0) > 0:
+                keep = pose_nms(
+                    keypoints,
+                    keypoint_scores,
                     test_cfg['nms_dist_thr'],
                     test_cfg.get('nms_joints_thr', None),
-                    score_per_joint=True,
                     max_dets=test_cfg.get('max_num_people', 30))
-                keep = torch.as_tensor(
-                    keep, dtype=torch.long, device=keypoints.device)
                 keypoints, root_scores, keypoint_scores = (
                     keypoints[keep], root_scores[keep], keypoint_scores[keep])
 
@@ -606,6 +730,30 @@ class SAMKRHead(DEKRHead):
             max_peaks=test_cfg.get('max_num_people', 30))
 
 
+def _join_halves(first: Tensor, second: Tensor) -> Tensor:
+    """``torch.cat((first, second))``, without copying when ``second``
+    follows ``first`` in memory, as the halves of one batch do (see
+    :class:`BatchedBottomupPoseEstimator`).
+
+    Args:
+        first (Tensor): The first batch.
+        second (Tensor): The second batch, of the same shape.
+
+    Returns:
+        Tensor: Both batches in one.
+    """
+    if (first.shape == second.shape and first.is_contiguous()
+            and second.is_contiguous() and first.untyped_storage().data_ptr()
+            == second.untyped_storage().data_ptr() and second.storage_offset()
+            == first.storage_offset() + first.numel()):
+        shape = (2 * len(first), *first.shape[1:])
+        # the strides of a contiguous layout: is_contiguous() ignores the
+        # recorded strides of dimensions of size 1
+        return first.as_strided(shape,
+                                torch.empty(shape, device='meta').stride())
+    return torch.cat((first, second))
+
+
 def _resample(maps: Tensor, size: Sequence[int], scale: Union[float, Tensor],
               shift: Tensor) -> Tensor:
     """Bilinearly sample maps at ``scale * v + shift`` for every pixel ``v``
@@ -621,16 +769,14 @@ def _resample(maps: Tensor, size: Sequence[int], scale: Union[float, Tensor],
         Tensor: The sampled maps in shape (C, h, w).
     """
     height, width = maps.shape[-2:]
-    scale = torch.as_tensor(scale, dtype=maps.dtype).expand(2)
-    shift = shift.to(maps.dtype)
-    x = torch.arange(size[1], dtype=maps.dtype) * scale[0] + shift[0]
-    y = torch.arange(size[0], dtype=maps.dtype) * scale[1] + shift[1]
+    factory = dict(dtype=maps.dtype, device=maps.device)
+    scale = torch.as_tensor(scale, **factory).expand(2)
+    shift = shift.to(maps)
+    x = torch.arange(size[1], **factory) * scale[0] + shift[0]
+    y = torch.arange(size[0], **factory) * scale[1] + shift[1]
     # grid_sample's [-1, 1] spans the pixel centres with align_corners
     grid = torch.stack(
         torch.broadcast_tensors(x[None] / (width - 1) * 2 - 1,
                                 y[:, None] / (height - 1) * 2 - 1), -1)
     return F.grid_sample(
-        maps[None],
-        grid[None].to(maps.device),
-        padding_mode='border',
-        align_corners=True)[0]
+        maps[None], grid[None], padding_mode='border', align_corners=True)[0]

@@ -1,12 +1,12 @@
 # Copyright (c) SAMKR-MMPose Authors. All rights reserved.
 import torch
-import torch.nn as nn
 from mmcv.cnn import ConvModule
 from mmengine.model import BaseModule
 from torch import Tensor
 
 from mmpose.registry import MODELS
 from mmpose.utils.typing import ConfigType, OptConfigType
+from samkr_mmpose.ops import max_filter2d
 
 
 @MODELS.register_module()
@@ -67,7 +67,6 @@ class SubspaceAttention(BaseModule):
             groups=in_channels,
             norm_cfg=norm_cfg,
             act_cfg=act_cfg)
-        self.pool = nn.MaxPool2d(kernel_size=3, stride=1, padding=1)
         self.pointwise = ConvModule(
             in_channels,
             num_subspaces,
@@ -86,7 +85,7 @@ class SubspaceAttention(BaseModule):
             Tensor: Output of shape (B, C, H, W).
         """
         B, C, H, W = x.shape
-        maps = self.pointwise(self.pool(self.depthwise(x)))
+        maps = self.pointwise(max_filter2d(self.depthwise(x), 3))
         maps = maps.flatten(2).softmax(dim=-1)
         maps = maps.view(B, self.num_subspaces, 1, H, W)
         subspaces = x.reshape(B, self.num_subspaces, -1, H, W)

@@ -3,15 +3,15 @@ from typing import List, Union
 
 from torch import Tensor
 
-from mmpose.models.pose_estimators import BottomupPoseEstimator
 from mmpose.registry import MODELS
 from mmpose.utils.typing import ForwardResults, OptSampleList
+from .batched_bottomup_pose_estimator import BatchedBottomupPoseEstimator
 
 
 @MODELS.register_module()
-class MultiScaleBottomupPoseEstimator(BottomupPoseEstimator):
-    """:class:`BottomupPoseEstimator` whose ``predict`` mode takes an image
-    pyramid.
+class MultiScaleBottomupPoseEstimator(BatchedBottomupPoseEstimator):
+    """:class:`BatchedBottomupPoseEstimator` whose ``predict`` mode takes
+    an image pyramid.
 
     :meth:`BottomupPoseEstimator.predict` runs ``multiscale_test`` on a
     list of (B, C, H, W) batches, one per scale, but MMPose 1.3's

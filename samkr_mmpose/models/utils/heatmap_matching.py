@@ -1,7 +1,8 @@
 # Copyright (c) SAMKR-MMPose Authors. All rights reserved.
 import torch
-import torch.nn.functional as F
 from torch import Tensor
+
+from samkr_mmpose.ops import max_filter2d
 
 
 def heatmap_matching(keypoints: Tensor,
@@ -96,7 +97,7 @@ def _absorb(keypoints: Tensor, heatmaps: Tensor, max_distance: float,
     """Move every keypoint to its nearest peak of its own channel closer
     than ``max_distance`` (step 1 of :func:`heatmap_matching`)."""
     width = heatmaps.shape[-1]
-    pooled = F.max_pool2d(heatmaps[None], kernel, 1, kernel // 2)[0]
+    pooled = max_filter2d(heatmaps, kernel)
     is_peak = (pooled == heatmaps) & (heatmaps > 0)
     peak_values = heatmaps.masked_fill(~is_peak, -float('inf')).flatten(1)
     values, index = peak_values.topk(min(max_peaks, peak_values.shape[1]))

@@ -1,0 +1,15 @@
+# Copyright (c) SAMKR-MMPose Authors. All rights reserved.
+from .atomic_local_backend import AtomicLocalBackend
+from .cpu_amp_optim_wrapper import CPUAmpOptimWrapper
+from .cpu_distributed_data_parallel import CPUDistributedDataParallel
+from .cpu_sync_batch_norm import CPUSyncBatchNorm
+from .hooks import (AtomicCheckpointHook, KeypointConsistencyHook,
+                    NonFiniteLossHook)
+from .resumable_epoch_based_train_loop import ResumableEpochBasedTrainLoop
+
+__all__ = [
+    'AtomicCheckpointHook', 'AtomicLocalBackend', 'CPUAmpOptimWrapper',
+    'CPUDistributedDataParallel', 'CPUSyncBatchNorm',
+    'KeypointConsistencyHook', 'NonFiniteLossHook',
+    'ResumableEpochBasedTrainLoop'
+]

@@ -34,7 +34,9 @@ setup(
     packages=find_packages(include=['samkr_mmpose', 'samkr_mmpose.*']),
     python_requires='>=3.10',
     install_requires=parse_requirements('runtime'),
-    extras_require=dict(tests=parse_requirements('tests')),
+    extras_require=dict(
+        deploy=parse_requirements('deploy'),
+        tests=parse_requirements('tests')),
     classifiers=[
         'License :: OSI Approved :: Apache Software License',
         'Programming Language :: Python :: 3',

@@ -83,10 +83,19 @@ def test_train_resume_and_test(options, tmp_path):
     assert re.search(r'resumed epoch: 1, iter: 2', log), log[-2000:]
     assert osp.isfile(osp.join(work_dir, 'epoch_2.pth'))
 
-    log = run(sys.executable, 'tools/test.py', CONFIG,
-              osp.join(work_dir, 'epoch_2.pth'), '--work-dir', work_dir,
-              '--cfg-options', *cli_options(options))
-    assert re.search(r'coco/AP: \d\.\d+', log), log[-2000:]
+    metrics = []
+    for batch_size in (1, 3):
+        log = run(
+            sys.executable, 'tools/test.py', CONFIG,
+            osp.join(work_dir, 'epoch_2.pth'), '--work-dir', work_dir,
+            '--cfg-options',
+            *cli_options({
+                **options, 'test_dataloader.batch_size': batch_size
+            }))
+        metrics.append(re.search(r'coco/AP: .*coco/AR \(L\): -?\d\.\d+', log))
+        assert metrics[-1], log[-2000:]
+    # batched inference scores as one by one
+    assert metrics[0].group() == metrics[1].group()
 
 
 def test_mim_train_and_test(options, tmp_path):
@@ -133,9 +142,9 @@ def test_main_job(dataset, metric, ann_file, tmp_path):
 
 
 def test_predictions_are_drawn(tmp_path, monkeypatch):
-    """The main job draws every keypoint scoring above the threshold, also
-    after a runner made MMPose's visualizer (its OpenCV backend fails on
-    numpy 2)."""
+    """The main job draws every keypoint scoring above the threshold with
+    the configs' visualizer, also after a runner made one (a named
+    singleton)."""
     spec = importlib.util.spec_from_file_location(
         'run_demo', osp.join(ROOT, 'tools', 'run_demo.py'))
     run_demo = importlib.util.module_from_spec(spec)

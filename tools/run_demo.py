@@ -187,11 +187,9 @@ def draw_predictions(cfg: Config,
     from mmpose.registry import VISUALIZERS
     model = init_model(
         cfg, checkpoint, device='cuda' if torch.cuda.is_available() else 'cpu')
-    # MMPose's OpenCV backend calls int() on 1-element arrays, an error on
-    # numpy 2; a new name, as the runner's visualizer is a named singleton
+    # a new name, as the runner's visualizer is a named singleton
     visualizer = VISUALIZERS.build({
-        **cfg.visualizer, 'backend': 'matplotlib',
-        'name': 'demo_predictions'
+        **cfg.visualizer, 'name': 'demo_predictions'
     })
     visualizer.set_dataset_meta(model.dataset_meta)
     dataset = cfg.test_dataloader.dataset

@@ -212,8 +212,8 @@ if ! installed openmim; then
   pip_install --no-deps openmim
 fi
 
-step "samkr_mmpose (editable) and its test tools"
-pip_install -r "$ROOT/requirements/tests.txt"
+step "samkr_mmpose (editable), its test tools and ONNX Runtime"
+pip_install -r "$ROOT/requirements/tests.txt" -r "$ROOT/requirements/deploy.txt"
 # asked from / : from the repository root the package imports uninstalled
 PLUGIN_ROOT=$(cd / && "$PY" -c 'import os.path as osp, samkr_mmpose
 print(osp.dirname(osp.dirname(osp.realpath(samkr_mmpose.__file__))))' \

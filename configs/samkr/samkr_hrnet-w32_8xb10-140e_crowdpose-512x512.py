@@ -10,8 +10,14 @@ _base_ = [
     'dekr_hrnet-w32_8xb10-300e_crowdpose-512x512.py'
 ]
 custom_imports = dict(imports=['samkr_mmpose'], allow_failed_imports=False)
+# MMPose's PoseLocalVisualizer cannot draw keypoints on numpy 2
+visualizer = dict(type='Numpy2PoseLocalVisualizer')
 
-train_cfg = dict(max_epochs=140)
+train_cfg = dict(
+    _delete_=True,
+    type='ResumableEpochBasedTrainLoop',
+    max_epochs=140,
+    val_interval=20)
 # a list replaces the base one: the warm-up is MMPose's
 param_scheduler = [
     dict(
@@ -26,6 +32,8 @@ param_scheduler = [
 ]
 
 model = dict(
+    # predicts batches of any image sizes (MMPose's DEKR takes one image)
+    type='BatchedBottomupPoseEstimator',
     head=dict(
         type='SAMKRHead',
         num_channels_per_keypoint=16,
@@ -55,4 +63,20 @@ train_pipeline = [
     dict(type='GenerateTarget', encoder={{_base_.codec}}),
     dict(type='PackPoseInputs'),
 ]
-train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
+# MMPose's loading and datasets, with clear errors for bad images and
+# annotations instead of crashes or silently dropped people
+val_pipeline = [dict(type='LoadAnyImage'), *_base_.val_pipeline[1:]]
+train_dataloader = dict(
+    dataset=dict(type='CheckedCrowdPoseDataset', pipeline=train_pipeline))
+val_dataloader = dict(
+    dataset=dict(type='CheckedCrowdPoseDataset', pipeline=val_pipeline))
+test_dataloader = val_dataloader
+
+custom_hooks = [
+    dict(type='SyncBuffersHook'),  # MMPose's, as lists replace
+    dict(type='KeypointConsistencyHook'),
+    dict(type='NonFiniteLossHook')
+]
+
+# checkpoints that survive a killed run, and an exact mid-epoch resume
+default_hooks = dict(checkpoint=dict(type='AtomicCheckpointHook'))

@@ -16,6 +16,9 @@ param_scheduler = [
 auto_scale_lr = dict(base_batch_size=16)
 default_hooks = dict(
     logger=dict(interval=10), checkpoint=dict(interval=8, max_keep_ckpts=1))
+# losses averaged over the logging interval, with digits for the small
+# scale loss
+log_processor = dict(window_size=10, num_digits=8)
 
 codec = dict(
     type='SPR',
@@ -63,7 +66,7 @@ train_pipeline = [
     dict(type='PackPoseInputs'),
 ]
 val_pipeline = [
-    dict(type='LoadImage'),
+    dict(type='LoadAnyImage'),
     dict(
         type='BottomupResize',
         input_size=input_size,

@@ -1,0 +1,215 @@
+# Copyright (c) SAMKR-MMPose Authors. All rights reserved.
+import json
+from typing import Dict, Optional, Sequence, Tuple
+
+import numpy as np
+import onnxruntime as ort
+
+from .bottomup_resize import bottomup_resize
+from .grid_sample import grid_sample
+from .heatmap_matching import heatmap_matching
+from .merge_flipped import merge_flipped
+from .pose_nms import pose_nms
+from .rescore_net import RescoreNet
+from .spr_decode import spr_decode
+
+# the key of the JSON settings that tools/export_onnx.py stores in the
+# model's metadata
+METADATA_KEY = 'samkr_mmpose'
+TEST_CFG_KEYS = ('flip_test', 'shift_heatmap', 'nms_dist_thr',
+                 'nms_joints_thr', 'max_num_people', 'match_heatmap',
+                 'max_absorb_distance', 'adjust_threshold')
+
+
+class OnnxBottomupPoseEstimator:
+    """A SAMKR model exported by ``tools/export_onnx.py`` that predicts the
+    poses of an image with onnxruntime, NumPy and OpenCV only: no PyTorch
+    or MMPose.
+
+    It reproduces MMPose's single-scale test of the exported config
+    (``inference_bottomup``): ``BottomupResize`` (:func:`bottomup_resize`),
+    the data preprocessor's channel order, mean and std, the network,
+    optionally the flip test (:func:`merge_flipped`), and the decoding of
+    :meth:`SAMKRHead.decode`: SPR decoding (:func:`spr_decode`), pose NMS
+    (:func:`pose_nms`), optionally DEKR's matching of the keypoints to the
+    heatmap peaks (:func:`heatmap_matching`) and the rescore net
+    (:class:`RescoreNet`), and the keypoint scores (centre score times
+    keypoint score); then the keypoints are mapped back to the image.
+    Multi-scale testing is not part of it.
+
+    The settings come from the model's metadata (key ``'samkr_mmpose'``);
+    the test settings can be overridden.
+
+    Args:
+        model_file (str): The ``.onnx`` file.
+        test_cfg (dict, optional): Overrides of the exported test settings:
+            ``flip_test``, ``shift_heatmap``, ``nms_dist_thr``,
+            ``nms_joints_thr``, ``max_num_people``, ``match_heatmap``,
+            ``max_absorb_distance`` and ``adjust_threshold``. Defaults to
+            ``None``.
+        providers (Sequence[str]): onnxruntime execution providers.
+            Defaults to ``('CPUExecutionProvider', )``.
+        session_options (ort.SessionOptions, optional): onnxruntime
+            session options. Defaults to ``None``.
+    """
+
+    def __init__(self,
+                 model_file: str,
+                 test_cfg: Optional[dict] = None,
+                 providers: Sequence[str] = ('CPUExecutionProvider', ),
+                 session_options: Optional[ort.SessionOptions] = None) -> None:
+        self.session = ort.InferenceSession(
+            model_file, sess_options=session_options, providers=providers)
+        metadata = self.session.get_modelmeta().custom_metadata_map
+        if METADATA_KEY not in metadata:
+            raise ValueError(
+                f'{model_file} has no {METADATA_KEY!r} metadata; export the '
+                'model with tools/export_onnx.py')
+        self.settings = json.loads(metadata[METADATA_KEY])
+        unknown = set(test_cfg or {}) - set(TEST_CFG_KEYS)
+        if unknown:
+            raise ValueError(f'Unknown test_cfg keys {sorted(unknown)}; '
+                             f'expected some of {TEST_CFG_KEYS}')
+        self.test_cfg = {**self.settings['test_cfg'], **(test_cfg or {})}
+        self.rescore_net = None
+        if self.settings['rescore_net'] is not None:
+            self.rescore_net = RescoreNet.from_settings(
+                self.settings['rescore_net'])
+        self.input_name = self.session.get_inputs()[0].name
+
+    def __call__(self, img: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+        """Predict the poses of an image.
+
+        Args:
+            img (np.ndarray): Image (H, W, 3) in OpenCV's BGR order, as
+                ``cv2.imread`` and MMPose's ``LoadImage`` give it.
+
+        Returns:
+            tuple:
+            - keypoints (np.ndarray): Poses (N, K, 2) in image pixels.
+            - keypoint_scores (np.ndarray): Keypoint scores (N, K).
+        """
+        inputs, meta = self.preprocess(img)
+        heatmaps, displacements = self.forward(inputs)
+        keypoints, keypoint_scores = self.decode(heatmaps[0], displacements[0])
+        # BottomupPoseEstimator.add_pred_to_datasample
+        input_scale = meta['input_scale']
+        keypoints = (
+            keypoints / meta['input_size'] * input_scale +
+            meta['input_center'] - 0.5 * input_scale)
+        return keypoints, keypoint_scores
+
+    def preprocess(self, img: np.ndarray) -> Tuple[np.ndarray, Dict]:
+        """Resize and normalise an image into a network input.
+
+        Args:
+            img (np.ndarray): Image (H, W, 3), BGR.
+
+        Returns:
+            tuple:
+            - inputs (np.ndarray): The input (1, 3, h, w), float32.
+            - meta (dict): ``input_size``, ``input_center`` and
+              ``input_scale`` (see :func:`bottomup_resize`).
+        """
+        resize = self.settings['resize']
+        resized, meta = bottomup_resize(img, **resize)
+        inputs = resized.astype(np.float32)
+        preprocessor = self.settings['preprocessor']
+        mean = np.asarray(preprocessor['mean'], np.float32)
+        std = np.asarray(preprocessor['std'], np.float32)
+        if preprocessor['reverse_channels']:
+            inputs = inputs[..., ::-1]
+        inputs = (inputs - mean) / std
+        return np.ascontiguousarray(inputs.transpose(2, 0, 1)[None]), meta
+
+    def forward(self, inputs: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+        """Run the network, with the flip test if set.
+
+        Args:
+            inputs (np.ndarray): Inputs (B, 3, h, w).
+
+        Returns:
+            tuple: Heatmaps (B, K+1, h/4, w/4) and displacements
+            (B, 2K, h/4, w/4).
+        """
+        if not self.test_cfg['flip_test']:
+            return tuple(self.session.run(None, {self.input_name: inputs}))
+        both = np.concatenate((inputs, inputs[..., ::-1]))
+        heatmaps, displacements = self.session.run(None,
+                                                   {self.input_name: both})
+        heatmaps, flipped_heatmaps = np.split(heatmaps, 2)
+        displacements, flipped_displacements = np.split(displacements, 2)
+        return merge_flipped(
+            heatmaps,
+            displacements,
+            flipped_heatmaps,
+            flipped_displacements,
+            flip_indices=self.settings['flip_indices'],
+            input_width=inputs.shape[-1],
+            shift_heatmap=self.test_cfg['shift_heatmap'])
+
+    def decode(self, heatmaps: np.ndarray,
+               displacements: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+        """Decode the poses of one input as :meth:`SAMKRHead.decode` does
+        at a single scale.
+
+        Args:
+            heatmaps (np.ndarray): Heatmaps (K+1, H, W).
+            displacements (np.ndarray): Displacements (2K, H, W).
+
+        Returns:
+            tuple:
+            - keypoints (np.ndarray): Poses (N, K, 2) in input pixels.
+            - keypoint_scores (np.ndarray): Centre times keypoint scores
+              (N, K).
+        """
+        decoder = self.settings['decoder']
+        keypoints, root_scores, keypoint_scores = spr_decode(
+            heatmaps, displacements, **decoder)
+        cfg = self.test_cfg
+        if cfg['nms_dist_thr'] > 0:
+            keep = pose_nms(
+                keypoints,
+                keypoint_scores,
+                cfg['nms_dist_thr'],
+                cfg['nms_joints_thr'],
+                max_dets=cfg['max_num_people'])
+            keypoints = keypoints[keep]
+            root_scores = root_scores[keep]
+            keypoint_scores = keypoint_scores[keep]
+        if cfg['match_heatmap'] and len(keypoints) > 0:
+            keypoints = heatmap_matching(
+                keypoints,
+                root_scores[:, None] * keypoint_scores,
+                _upsample(heatmaps[:-1], decoder['scale_factor']),
+                max_absorb_distance=cfg['max_absorb_distance'],
+                adjust_threshold=cfg['adjust_threshold'],
+                max_peaks=cfg['max_num_people'])
+        if self.rescore_net is not None and len(keypoints) > 0:
+            root_scores = root_scores * self.rescore_net(
+                keypoints, keypoint_scores)
+        return keypoints, root_scores[:, None] * keypoint_scores
+
+
+def _upsample(heatmaps: np.ndarray,
+              scale_factor: Sequence[float]) -> np.ndarray:
+    """Upsample heatmaps to the input resolution as
+    :meth:`SAMKRHead._match_heatmap` does: heatmap pixel ``u`` at input
+    pixel ``u * ratio``, bilinear, the border replicated.
+
+    Args:
+        heatmaps (np.ndarray): Heatmaps (K, H, W).
+        scale_factor (Sequence[float]): Input over heatmap size ``(x, y)``.
+
+    Returns:
+        np.ndarray: The heatmaps (K, round(H * ratio), round(W * ratio)).
+    """
+    grid = []
+    for size, ratio in zip(heatmaps.shape[:0:-1], scale_factor):
+        pixels = np.arange(round(size * ratio), dtype=np.float32)
+        grid.append(pixels * np.float32(1 / ratio) / (size - 1) * 2 - 1)
+    return grid_sample(
+        heatmaps,
+        grid[0][None, None],
+        grid[1][None, :, None],
+        align_corners=True)

@@ -7,21 +7,33 @@ configs can use them after
 weights-only ``torch.load`` read the checkpoints mmengine's runner saves
 (see :mod:`samkr_mmpose.utils.checkpoint_safe_globals`).
 """
-from .datasets import (PackMultiScalePoseInputs, generate_synthetic_crowd,
-                       render_synthetic_image)
-from .models import (AdaptiveConvBlock, AdaptiveHeatmapLoss, HeatmapScaleLoss,
+from .datasets import (CheckedCocoDataset, CheckedCrowdPoseDataset,
+                       LoadAnyImage, PackMultiScalePoseInputs,
+                       generate_synthetic_crowd, render_synthetic_image)
+from .engine import (AtomicCheckpointHook, AtomicLocalBackend,
+                     CPUAmpOptimWrapper, CPUDistributedDataParallel,
+                     CPUSyncBatchNorm, KeypointConsistencyHook,
+                     NonFiniteLossHook, ResumableEpochBasedTrainLoop)
+from .models import (AdaptiveConvBlock, AdaptiveHeatmapLoss,
+                     BatchedBottomupPoseEstimator, HeatmapScaleLoss,
                      MultiBackendDeformConv2d, MultiScaleBottomupPoseEstimator,
                      MultiScalePoseDataPreprocessor, SAMKRHead,
-                     SubspaceAttention, heatmap_matching)
+                     SubspaceAttention, heatmap_matching, pose_nms)
 from .utils import register_checkpoint_safe_globals
 from .version import __version__
+from .visualization import Numpy2PoseLocalVisualizer
 
 register_checkpoint_safe_globals()
 
 __all__ = [
     '__version__', 'AdaptiveConvBlock', 'AdaptiveHeatmapLoss',
-    'HeatmapScaleLoss', 'MultiBackendDeformConv2d',
+    'AtomicCheckpointHook', 'AtomicLocalBackend', 'CPUDistributedDataParallel',
+    'CPUSyncBatchNorm', 'ResumableEpochBasedTrainLoop',
+    'BatchedBottomupPoseEstimator', 'CPUAmpOptimWrapper', 'CheckedCocoDataset',
+    'CheckedCrowdPoseDataset', 'HeatmapScaleLoss', 'KeypointConsistencyHook',
+    'LoadAnyImage', 'NonFiniteLossHook', 'MultiBackendDeformConv2d',
     'MultiScaleBottomupPoseEstimator', 'MultiScalePoseDataPreprocessor',
-    'PackMultiScalePoseInputs', 'SAMKRHead', 'SubspaceAttention',
-    'generate_synthetic_crowd', 'heatmap_matching', 'render_synthetic_image'
+    'Numpy2PoseLocalVisualizer', 'PackMultiScalePoseInputs', 'SAMKRHead',
+    'SubspaceAttention', 'generate_synthetic_crowd', 'heatmap_matching',
+    'pose_nms', 'render_synthetic_image'
 ]

@@ -86,21 +86,23 @@ class CPUSyncBatchNorm(_BatchNorm):
             return super().forward(input)
         self._check_input_dim(input)
 
-        dims = [0] + list(range(2, input.dim()))
-        shape = [1, -1] + [1] * (input.dim() - 2)
-        local_count = input.new_full((1, ), input.numel() / input.size(1))
+        # statistics in float32, also for bfloat16 inputs under autocast
+        x = input.float()
+        dims = [0] + list(range(2, x.dim()))
+        shape = [1, -1] + [1] * (x.dim() - 2)
+        local_count = x.new_full((1, ), x.numel() / x.size(1))
         totals = _AllReduceSum.apply(
-            torch.cat([input.sum(dims), local_count]), group)
+            torch.cat([x.sum(dims), local_count]), group)
         count = totals[-1]
         mean = totals[:-1] / count
-        centred = input - mean.view(shape)
+        centred = x - mean.view(shape)
         var = _AllReduceSum.apply(centred.pow(2).sum(dims), group) / count
         output = centred * torch.rsqrt(var + self.eps).view(shape)
         if self.affine:
             output = output * self.weight.view(shape) + self.bias.view(shape)
         if self.track_running_stats:
             self._update_running_stats(mean.detach(), var.detach(), count)
-        return output
+        return output.to(input.dtype)
 
     @torch.no_grad()
     def _update_running_stats(self, mean: Tensor, var: Tensor,

@@ -7,7 +7,7 @@ kernel position (row-major) per deformable group, and a sample that falls
 outside the image reads zeros through bilinear interpolation.
 """
 import math
-from functools import partial
+from functools import lru_cache, partial
 from typing import Optional, Tuple, Union
 
 import torch
@@ -161,9 +161,9 @@ def deform_conv2d(x: Tensor,
             (torchvision.ops), ``'torch'`` (:func:`deform_conv2d_torch`) or
             ``'auto'``: on CUDA the kernel measured fastest (forward, and
             backward when gradients are needed) for these shapes, dtype and
-            settings, once per process; otherwise, and while
-            ``torch.compile`` traces or a CUDA graph captures a call not
-            measured before, :func:`resolve_backend`'s.
+            settings, once per process; otherwise, while ``torch.compile``
+            traces, and while a CUDA graph captures a call not measured
+            before, :func:`resolve_backend`'s.
 
     Returns:
         Tensor: Output of shape (B, O, Ho, Wo).
@@ -197,18 +197,13 @@ def _fastest_backend(x: Tensor, offset: Tensor, weight: Tensor,
                      deform_groups: int) -> Optional[str]:
     """The backend measured fastest for this call's signature, or ``None``
     if it was not measured and cannot be now."""
-    from mmcv.ops import get_compiling_cuda_version
-
     tensors = (x, offset, weight)
     backward = torch.is_grad_enabled() and any(t.requires_grad
                                                for t in tensors)
     key = (x.device, x.dtype, torch.is_autocast_enabled(x.device.type),
            backward, *(tuple(t.shape) for t in tensors),
            *map(_pair, (stride, padding, dilation)), groups, deform_groups)
-    candidates = ['torch', 'torchvision']
-    if x.device.type != 'cuda' or (get_compiling_cuda_version()
-                                   != 'not available'):
-        candidates.append('mmcv')
+    candidates = _candidates(x.device.type)
 
     def run(backend: str) -> None:
         inputs = [t.detach().requires_grad_(t.requires_grad) for t in tensors]
@@ -218,6 +213,18 @@ def _fastest_backend(x: Tensor, offset: Tensor, weight: Tensor,
             out.sum().backward()
 
     return fastest_backend(run, candidates, key, x.device)
+
+
+@lru_cache
+def _candidates(device_type: str) -> Tuple[str, ...]:
+    """The kernels that run on ``device_type``: mmcv's only where it was
+    built with them (its CUDA ops are optional)."""
+    from mmcv.ops import get_compiling_cuda_version
+
+    if device_type == 'cuda' and (get_compiling_cuda_version()
+                                  == 'not available'):
+        return 'torch', 'torchvision'
+    return 'torch', 'torchvision', 'mmcv'
 
 
 def _mmcv_deform_conv2d(x: Tensor, offset: Tensor, weight: Tensor,

@@ -1,5 +1,6 @@
 # Copyright (c) SAMKR-MMPose Authors. All rights reserved.
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
 
@@ -7,11 +8,12 @@ def max_filter2d(x: Tensor, kernel_size: int) -> Tensor:
     """Maximum over the ``kernel_size`` x ``kernel_size`` window centred
     on every pixel, the window cut at the border.
 
-    Equal to ``F.max_pool2d(x, kernel_size, 1, kernel_size // 2)``, as a
-    separable filter of element-wise maxima of shifted views: several
-    times faster than PyTorch's CPU max-pool at stride 1 on large maps,
-    differentiable, and traceable to ONNX. The gradient of a tie is split
-    between the tied inputs (max-pool gives it to one of them).
+    Equal to ``F.max_pool2d(x, kernel_size, 1, kernel_size // 2)``, which
+    computes it on other devices. On CPU it is a separable filter of
+    element-wise maxima of shifted views, about twice as fast as PyTorch's
+    CPU max-pool at stride 1 on large maps, differentiable and traceable
+    to ONNX; the gradient of a tie is then split between the tied inputs
+    (max-pool gives it to one of them).
 
     Args:
         x (Tensor): Input of shape (..., H, W).
@@ -23,6 +25,8 @@ def max_filter2d(x: Tensor, kernel_size: int) -> Tensor:
     if kernel_size < 1 or kernel_size % 2 == 0:
         raise ValueError(
             f'kernel_size must be a positive odd integer, got {kernel_size}')
+    if x.device.type != 'cpu':
+        return F.max_pool2d(x, kernel_size, 1, kernel_size // 2)
     for dim in (-1, -2):
         # a window of 2r + 1 is r windows of 3, each cut at the border
         for _ in range(min(kernel_size // 2, x.shape[dim] - 1)):

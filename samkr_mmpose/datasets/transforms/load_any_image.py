@@ -40,6 +40,7 @@ class LoadAnyImage(LoadImage):
         """
         img = results.get('img', None)
         if img is None:
+            results.pop('img', None)
             return super().transform(results)
         if not isinstance(img, np.ndarray):
             raise ValueError(f'the image must be a numpy array, got '

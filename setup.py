@@ -31,7 +31,8 @@ setup(
     long_description=readme(),
     long_description_content_type='text/markdown',
     license='Apache License 2.0',
-    packages=find_packages(include=['samkr_mmpose', 'samkr_mmpose.*']),
+    packages=find_packages(
+        include=['samkr_mmpose', 'samkr_mmpose.*', 'samkr_deploy']),
     python_requires='>=3.10',
     install_requires=parse_requirements('runtime'),
     extras_require=dict(

@@ -1,6 +1,6 @@
 # Copyright (c) SAMKR-MMPose Authors. All rights reserved.
 """``tools/export_onnx.py`` and the NumPy inference of
-:mod:`samkr_mmpose.deploy`.
+:mod:`samkr_deploy`.
 
 A tiny SAMKR model with random weights (its centre heatmap lifted so that
 poses come out) and a rescore net is exported through the tool's command
@@ -41,7 +41,7 @@ from mmpose.datasets.transforms import BottomupResize
 from mmpose.models.heads.hybrid_heads.dekr_head import \
     RescoreNet as TorchRescoreNet
 from samkr_mmpose.datasets import render_synthetic_image
-from samkr_mmpose.deploy import (OnnxBottomupPoseEstimator, RescoreNet,
+from samkr_deploy import (OnnxBottomupPoseEstimator, RescoreNet,
                                  bottomup_resize, grid_sample,
                                  heatmap_matching, merge_flipped, pose_nms,
                                  spr_decode)
@@ -236,7 +236,7 @@ def test_numpy_pipeline_without_torch(exported, images, tmp_path):
     mmcv, mmengine and samkr_mmpose cannot be imported."""
     out, _ = exported
     shutil.copytree(
-        osp.join(ROOT, 'samkr_mmpose', 'deploy'), tmp_path / 'samkr_deploy')
+        osp.join(ROOT, 'samkr_deploy'), tmp_path / 'samkr_deploy')
     image = str(tmp_path / 'image.png')
     mmcv.imwrite(images[0], image)
     expected = OnnxBottomupPoseEstimator(out)(mmcv.imread(image))

@@ -10,7 +10,7 @@ forward, with the batch and input size dynamic. It is written by PyTorch's
 ``--backend torch`` as ``GridSample`` and ``MatMul`` (opset 16 and later).
 The test-time settings (resize, normalisation, decoding, flip test, pose
 NMS, matching to heatmap peaks, the rescore net's weights) go into the
-model's metadata, for :class:`samkr_mmpose.deploy.OnnxBottomupPoseEstimator`,
+model's metadata, for :class:`samkr_deploy.OnnxBottomupPoseEstimator`,
 which predicts poses with onnxruntime, NumPy and OpenCV only, as MMPose's
 single-scale test does.
 
@@ -43,7 +43,7 @@ from torch import Tensor, nn
 from mmpose.apis import inference_bottomup, init_model
 from mmpose.datasets.transforms import PackPoseInputs
 from mmpose.models.necks import fmap_proc_neck
-from samkr_mmpose.deploy import (METADATA_KEY, OnnxBottomupPoseEstimator,
+from samkr_deploy import (METADATA_KEY, OnnxBottomupPoseEstimator,
                                  RescoreNet)
 from samkr_mmpose.models import MultiBackendDeformConv2d
 

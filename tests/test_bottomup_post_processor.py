@@ -38,11 +38,9 @@ def test_dekr_head_decode_equals_post_processing():
     head = dekr_head()
     metainfo = dict(skeleton_links=dataset_meta(17)['skeleton_links'])
     with torch.no_grad():
-        heatmaps, displacements = head.forward(
-            (torch.randn(2, 32, 16, 16), ))
+        heatmaps, displacements = head.forward((torch.randn(2, 32, 16, 16), ))
         expected = head.decode([heatmaps], [displacements], {}, metainfo)
-        preds = post_processor(head)([heatmaps], [displacements], {},
-                                     metainfo)
+        preds = post_processor(head)([heatmaps], [displacements], {}, metainfo)
     assert len(preds) == 2
     for pred, reference in zip(preds, expected):
         assert len(pred.keypoints) > 0
@@ -64,18 +62,17 @@ def test_dekr_head_flip_multiscale_matching():
             feats = torch.randn(1, 32, size, size)
             plain = head.forward((feats, ))
             flipped = head.forward((feats.flip(-1), ))
-            heatmap, displacement = merge_flipped(
-                plain[0], plain[1], *flipped, meta['flip_indices'],
-                scale * 64)
+            heatmap, displacement = merge_flipped(plain[0], plain[1], *flipped,
+                                                  meta['flip_indices'],
+                                                  scale * 64)
             heatmaps.append(heatmap)
             displacements.append(displacement)
-        (pred, ) = post_processor(head)(
-            heatmaps, displacements,
-            dict(
-                multiscale_test=True,
-                match_heatmap=True,
-                nms_dist_thr=0.05,
-                max_num_people=10), metainfo)
+        (pred, ) = post_processor(head)(heatmaps, displacements,
+                                        dict(
+                                            multiscale_test=True,
+                                            match_heatmap=True,
+                                            nms_dist_thr=0.05,
+                                            max_num_people=10), metainfo)
     assert len(pred.keypoints) > 0 and pred.keypoints.shape[1:] == (17, 2)
     assert pred.keypoint_scores.shape == pred.keypoints.shape[:2]
     assert np.isfinite(pred.keypoints).all()
@@ -87,8 +84,8 @@ def test_merge_flipped_equals_dekr_head_predict():
     feats = torch.randn(1, 32, 16, 16)
     cfg = dict(flip_test=True, shift_heatmap=True, output_heatmaps=True)
     with torch.no_grad():
-        _, (fields, ) = head.predict([(feats, ), (feats.flip(-1), )],
-                                     [sample], cfg)
+        _, (fields, ) = head.predict([(feats, ), (feats.flip(-1), )], [sample],
+                                     cfg)
         heatmaps, displacements = merge_flipped(
             *head.forward((feats, )),
             *head.forward((feats.flip(-1), )),
@@ -112,11 +109,13 @@ def test_resample_identity_and_scale():
 
 def test_layout_indices():
     layout = DisplacementBranchLayout(1)
-    assert (layout.input_conv, list(layout.adaptive_blocks),
-            layout.attention, layout.output_conv) == (0, [1], 2, 3)
+    assert (layout.input_conv, list(layout.adaptive_blocks), layout.attention,
+            layout.output_conv) == (0, [1], 2, 3)
     assert (DEKR_LAYOUT.attention, DEKR_LAYOUT.output_conv) == (None, 3)
     assert layout.prefix(3, 'head.') == 'head.displacement_conv_layers.3.'
     head = MODELS.build(dict(type='DEKRHead', in_channels=8, num_keypoints=2))
-    keys = {k.split('.')[1] for k in head.state_dict()
-            if k.startswith(DEKR_LAYOUT.prefix())}
+    keys = {
+        k.split('.')[1]
+        for k in head.state_dict() if k.startswith(DEKR_LAYOUT.prefix())
+    }
     assert keys == {'0', '1', '2', '3'}

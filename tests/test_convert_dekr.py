@@ -108,9 +108,9 @@ class Converted:
         if via_tool:
             subprocess.run([
                 sys.executable,
-                osp.join(ROOT, 'tools', 'convert_dekr_to_samkr.py'),
-                self.dekr_path, self.cfg_path, self.out_path, '--report',
-                self.report_path
+                osp.join(ROOT, 'tools',
+                         'convert_dekr_to_samkr.py'), self.dekr_path,
+                self.cfg_path, self.out_path, '--report', self.report_path
             ],
                            check=True,
                            cwd=ROOT)

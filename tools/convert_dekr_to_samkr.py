@@ -36,8 +36,9 @@ def main(argv: Optional[List[str]] = None) -> None:
     cfg = Config.fromfile(args.samkr_config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
-    fates = convert_dekr_to_samkr.convert_checkpoint(
-        args.dekr_checkpoint, cfg, args.out_file, args.report, args.seed)
+    fates = convert_dekr_to_samkr.convert_checkpoint(args.dekr_checkpoint, cfg,
+                                                     args.out_file,
+                                                     args.report, args.seed)
     for side in ('samkr', 'dekr'):
         print(f'{side.upper()} keys: '
               f'{convert_dekr_to_samkr.count_fates(fates[side])}')

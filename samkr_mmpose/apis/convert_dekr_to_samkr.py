@@ -240,9 +240,9 @@ def _block_plan(ours: str, theirs: str, rows: str, c: int, cd: int) -> Plan:
 def _bn_plan(ours: str, theirs: str, bn: str, note: str) -> Plan:
     """Plan of a BN layer ``bn`` over the branches' channels."""
     return [(f'{ours}{bn}{name}', f'{theirs}{bn}{name}', 'rows', note)
-            for name in BN_STATS] + [(f'{ours}{bn}num_batches_tracked',
-                                      f'{theirs}{bn}num_batches_tracked',
-                                      'copy', 'copied')]
+            for name in BN_STATS
+            ] + [(f'{ours}{bn}num_batches_tracked',
+                  f'{theirs}{bn}num_batches_tracked', 'copy', 'copied')]
 
 
 def _apply(how: str, fresh: Tensor, dekr: Tensor, rows: Tensor,

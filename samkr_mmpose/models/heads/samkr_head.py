@@ -143,8 +143,7 @@ class SAMKRHead(DEKRHead):
         """
         branches = groups if self.per_keypoint_branches else 1
         return self.displacement_layout.build(
-            ConvModule(
-                in_channels, num_filters, 1, norm_cfg=dict(type='BN')),
+            ConvModule(in_channels, num_filters, 1, norm_cfg=dict(type='BN')),
             [
                 AdaptiveConvBlock(
                     num_filters,
@@ -152,8 +151,7 @@ class SAMKRHead(DEKRHead):
                     groups=branches,
                     backend=self.deform_backend)
                 for _ in range(self.num_adaptive_blocks)
-            ],
-            SubspaceAttention(num_filters, branches * self.num_subspaces),
+            ], SubspaceAttention(num_filters, branches * self.num_subspaces),
             build_conv_layer(
                 dict(type='Conv2d'),
                 in_channels=num_filters,
@@ -174,7 +172,8 @@ class SAMKRHead(DEKRHead):
             Sequential: The scale branch.
         """
         return Sequential(
-            ConvModule(in_channels, num_keypoints, 1, norm_cfg=dict(type='BN')),
+            ConvModule(
+                in_channels, num_keypoints, 1, norm_cfg=dict(type='BN')),
             build_conv_layer(
                 dict(type='Conv2d'),
                 num_keypoints,

@@ -104,9 +104,8 @@ class BottomupPostProcessor:
             input_scales(metainfo, len(heatmaps)) if multiscale_test else [1.])
         return [
             self.process_image([h[b] for h in heatmaps],
-                               [d[b] for d in displacements], scales,
-                               test_cfg, metainfo)
-            for b in range(heatmaps[0].shape[0])
+                               [d[b] for d in displacements], scales, test_cfg,
+                               metainfo) for b in range(heatmaps[0].shape[0])
         ]
 
     def process_image(self, heatmaps: List[Tensor],
@@ -142,8 +141,9 @@ class BottomupPostProcessor:
                 test_cfg['nms_dist_thr'],
                 test_cfg.get('nms_joints_thr', None),
                 max_dets=test_cfg.get('max_num_people', 30))
-            keypoints, root_scores, keypoint_scores = (
-                keypoints[keep], root_scores[keep], keypoint_scores[keep])
+            keypoints, root_scores, keypoint_scores = (keypoints[keep],
+                                                       root_scores[keep],
+                                                       keypoint_scores[keep])
 
         if test_cfg.get('match_heatmap', False) and len(keypoints) > 0:
             keypoints = self.match_heatmap(

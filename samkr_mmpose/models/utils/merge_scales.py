@@ -1,5 +1,5 @@
 # Copyright (c) SAMKR-MMPose Authors. All rights reserved.
-from typing import List, Sequence, Tuple
+from typing import Sequence, Tuple
 
 import torch
 from torch import Tensor

@@ -4,8 +4,7 @@ from typing import Dict, List
 from torch import Tensor
 
 
-def state_dict_differences(ours: Dict[str, Tensor], theirs: Dict[str,
-                                                                 Tensor],
+def state_dict_differences(ours: Dict[str, Tensor], theirs: Dict[str, Tensor],
                            under: str) -> List[str]:
     """The keys of two state dicts whose shapes differ, and those under
     ``under`` that only one of them has, one line each.

@@ -551,7 +551,7 @@ CASES = [
         'dataset of 14 keypoints, head of 17, stock hooks only',
         lambda e: train_crowdpose_with_coco_head(e, hooks=()),
         Raises(
-            ValueError, r'the training targets have \[14\] keypoints, but '
+            ValueError, r'the training targets have 14 keypoints, but '
             r'the head predicts num_keypoints=17')),
     Case(
         'flip indices of 16 keypoints',

@@ -331,7 +331,7 @@ def test_targets_of_another_dataset_raise():
     head = build_head(17)
     with pytest.raises(
             ValueError,
-            match=r'targets have \[14\] keypoints, but the head predicts '
+            match=r'targets have 14 keypoints, but the head predicts '
             r'num_keypoints=17: .*as many keypoints as the dataset'):
         head.loss((torch.randn(2, IN_CHANNELS, 16, 16), ), make_batch(14))
 

@@ -16,8 +16,8 @@ from mmpose.utils.typing import (ConfigType, Features, InstanceList,
 from samkr_mmpose.ops import check_backend
 from ..layers import (AdaptiveConvBlock, DisplacementBranchLayout,
                       SubspaceAttention, check_displacement_branch)
-from ..utils import (BottomupPostProcessor, input_scales, merge_flipped,
-                     state_dict_differences)
+from ..utils import (BottomupPostProcessor, check_num_keypoints, input_scales,
+                     merge_flipped, state_dict_differences)
 
 
 @MODELS.register_module()
@@ -114,8 +114,19 @@ class SAMKRHead(DEKRHead):
                     'to scale maps (e.g. AdaptiveHeatmapLoss), got '
                     f'{type(criterion).__name__}')
             self.loss_module['scale'] = MODELS.build(scale_loss)
-            self.scale_conv_layers = self._make_scale_conv_layers(
-                in_channels, num_keypoints)
+            # SWAHR's scale branch, one map per keypoint; zero scales: training
+            # starts from the unadapted targets
+            self.scale_conv_layers = Sequential(
+                ConvModule(
+                    in_channels, num_keypoints, 1, norm_cfg=dict(type='BN')),
+                build_conv_layer(
+                    dict(type='Conv2d'),
+                    num_keypoints,
+                    num_keypoints,
+                    kernel_size=9,
+                    padding=4,
+                    groups=num_keypoints),
+                init_cfg=dict(type='Constant', val=0, override=dict(name='1')))
 
     @property
     def displacement_layout(self) -> DisplacementBranchLayout:
@@ -159,31 +170,6 @@ class SAMKRHead(DEKRHead):
                 kernel_size=1,
                 groups=branches))
 
-    def _make_scale_conv_layers(self, in_channels: int,
-                                num_keypoints: int) -> Sequential:
-        """SWAHR's scale branch: a 1x1 convolution + BN + ReLU and a
-        zero-initialised 9x9 depthwise convolution, one map per keypoint.
-
-        Args:
-            in_channels (int): Number of input channels.
-            num_keypoints (int): Number of keypoints.
-
-        Returns:
-            Sequential: The scale branch.
-        """
-        return Sequential(
-            ConvModule(
-                in_channels, num_keypoints, 1, norm_cfg=dict(type='BN')),
-            build_conv_layer(
-                dict(type='Conv2d'),
-                num_keypoints,
-                num_keypoints,
-                kernel_size=9,
-                padding=4,
-                groups=num_keypoints),
-            # zero scales: training starts from the unadapted targets
-            init_cfg=dict(type='Constant', val=0, override=dict(name='1')))
-
     def loss(self,
              feats: Tuple[Tensor],
              batch_data_samples: OptSampleList,
@@ -203,13 +189,9 @@ class SAMKRHead(DEKRHead):
             dict: A dictionary of losses.
         """
         fields = [d.gt_fields for d in batch_data_samples]
-        target_keypoints = {f.displacements.shape[0] // 2 for f in fields}
-        if target_keypoints != {self.num_keypoints}:
-            raise ValueError(
-                f'the training targets have {sorted(target_keypoints)} '
-                'keypoints, but the head predicts num_keypoints='
-                f'{self.num_keypoints}: the head must have as many keypoints '
-                "as the dataset (e.g. a COCO head trained on CrowdPose's)")
+        check_num_keypoints(self.num_keypoints,
+                            fields[0].displacements.shape[0] // 2,
+                            'the training targets have')
         if self.scale_conv_layers is None:
             return super().loss(feats, batch_data_samples, train_cfg)
 
@@ -359,12 +341,8 @@ class SAMKRHead(DEKRHead):
                 'flip_test needs a pair of the plain and the flipped '
                 f'features, got {type(feats).__name__}')
         flip_indices = metainfo['flip_indices']
-        if len(flip_indices) != self.num_keypoints:
-            raise ValueError(
-                f'flip_test got flip_indices of {len(flip_indices)} '
-                'keypoints, but the head predicts num_keypoints='
-                f'{self.num_keypoints}: the head must have as many keypoints '
-                'as the dataset whose metainfo gives the flip_indices')
+        check_num_keypoints(self.num_keypoints, len(flip_indices),
+                            'flip_test got flip_indices of')
         heatmaps, displacements = self.forward(
             [torch.cat(pair) for pair in zip(*feats)])
         heatmaps, flipped_heatmaps = heatmaps.chunk(2)

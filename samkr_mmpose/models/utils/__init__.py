@@ -1,5 +1,6 @@
 # Copyright (c) SAMKR-MMPose Authors. All rights reserved.
 from .bottomup_post_processor import BottomupPostProcessor
+from .check_num_keypoints import check_num_keypoints
 from .heatmap_matching import heatmap_matching
 from .input_scales import input_scales
 from .merge_flipped import merge_flipped
@@ -9,7 +10,7 @@ from .resample import resample
 from .state_dict_differences import state_dict_differences
 
 __all__ = [
-    'BottomupPostProcessor', 'heatmap_matching', 'input_scales',
-    'merge_flipped', 'merge_scales', 'pose_nms', 'resample',
+    'BottomupPostProcessor', 'check_num_keypoints', 'heatmap_matching',
+    'input_scales', 'merge_flipped', 'merge_scales', 'pose_nms', 'resample',
     'state_dict_differences'
 ]

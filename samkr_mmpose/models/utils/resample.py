@@ -11,7 +11,7 @@ def resample(maps: Tensor, size: Sequence[int], scale: Union[float, Tensor],
     """Bilinearly sample maps at ``scale * v + shift`` for every pixel ``v``
     of the output, replicating the border.
 
-    DEKR resamples heatmaps so in multi-scale testing (to the grid of the
+    DEKR resamples heatmaps in multi-scale testing (to the grid of the
     first scale) and before matching keypoints to heatmap peaks (to the
     input resolution); the NumPy twin is :func:`samkr_deploy.resample`.
 

@@ -15,10 +15,12 @@ from .engine import (AtomicCheckpointHook, AtomicLocalBackend,
                      CPUSyncBatchNorm, KeypointConsistencyHook,
                      NonFiniteLossHook, ResumableEpochBasedTrainLoop)
 from .models import (AdaptiveConvBlock, AdaptiveHeatmapLoss,
-                     BatchedBottomupPoseEstimator, HeatmapScaleLoss,
+                     BatchedBottomupPoseEstimator, BottomupPostProcessor,
+                     DisplacementBranchLayout, HeatmapScaleLoss,
                      MultiBackendDeformConv2d, MultiScaleBottomupPoseEstimator,
                      MultiScalePoseDataPreprocessor, SAMKRHead,
-                     SubspaceAttention, heatmap_matching, pose_nms)
+                     SubspaceAttention, heatmap_matching, merge_flipped,
+                     merge_scales, pose_nms, resample)
 from .utils import register_checkpoint_safe_globals
 from .version import __version__
 from .visualization import Numpy2PoseLocalVisualizer
@@ -29,11 +31,13 @@ __all__ = [
     '__version__', 'AdaptiveConvBlock', 'AdaptiveHeatmapLoss',
     'AtomicCheckpointHook', 'AtomicLocalBackend', 'CPUDistributedDataParallel',
     'CPUSyncBatchNorm', 'ResumableEpochBasedTrainLoop',
-    'BatchedBottomupPoseEstimator', 'CPUAmpOptimWrapper', 'CheckedCocoDataset',
+    'BatchedBottomupPoseEstimator', 'BottomupPostProcessor',
+    'CPUAmpOptimWrapper', 'DisplacementBranchLayout', 'CheckedCocoDataset',
     'CheckedCrowdPoseDataset', 'HeatmapScaleLoss', 'KeypointConsistencyHook',
     'LoadAnyImage', 'NonFiniteLossHook', 'MultiBackendDeformConv2d',
     'MultiScaleBottomupPoseEstimator', 'MultiScalePoseDataPreprocessor',
     'Numpy2PoseLocalVisualizer', 'PackMultiScalePoseInputs', 'SAMKRHead',
     'SubspaceAttention', 'generate_synthetic_crowd', 'heatmap_matching',
-    'pose_nms', 'render_synthetic_image'
+    'merge_flipped', 'merge_scales', 'pose_nms', 'render_synthetic_image',
+    'resample'
 ]

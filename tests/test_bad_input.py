@@ -273,7 +273,7 @@ def check_finite_losses(env, result):
     assert torch.isfinite(grad).all() and grad.abs().sum() > 0
 
 
-def train_crowdpose_with_coco_head(env):
+def train_crowdpose_with_coco_head(env, hooks=('KeypointConsistencyHook', )):
     """A runner training the COCO (17 keypoint) model on CrowdPose."""
     cfg = copy.deepcopy(env.cfg)
     cfg.merge_from_dict({
@@ -284,7 +284,7 @@ def train_crowdpose_with_coco_head(env):
         0,
         'train_dataloader.persistent_workers':
         False,
-        'custom_hooks': [dict(type='KeypointConsistencyHook')],
+        'custom_hooks': [dict(type=hook) for hook in hooks],
         'work_dir':
         env.path('crowdpose_run'),
     })
@@ -547,6 +547,12 @@ CASES = [
         Raises(
             ValueError, r'crowdpose has 14 keypoints, but the head '
             r'predicts num_keypoints=17')),
+    Case(
+        'dataset of 14 keypoints, head of 17, stock hooks only',
+        lambda e: train_crowdpose_with_coco_head(e, hooks=()),
+        Raises(
+            ValueError, r'the training targets have 14 keypoints, but '
+            r'the head predicts num_keypoints=17')),
     Case(
         'flip indices of 16 keypoints',
         lambda e: head_meta(e, flip_indices=list(range(16))),

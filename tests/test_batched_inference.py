@@ -10,7 +10,6 @@ from mmengine.dataset import Compose, pseudo_collate
 import samkr_mmpose  # noqa: F401  (registers the models)
 from mmpose.registry import MODELS
 from mmpose.utils import register_all_modules
-from samkr_mmpose.models.heads.samkr_head import _join_halves
 
 pytestmark = pytest.mark.usefixtures('one_thread')
 
@@ -135,17 +134,3 @@ def test_estimator_refuses_mixed_sizes_in_a_pyramid():
             match='multi-scale batch must share one '
             r'input size, got \[\(64, 64\), \(128, 64\)\]'):
         model.predict(inputs, samples)
-
-
-@pytest.mark.parametrize('batch', [1, 3])
-def test_flip_halves_join_without_a_copy(batch):
-    both = torch.randn(2 * batch, 4, 5, 6)
-    first, second = both.chunk(2)
-    joined = _join_halves(first, second)
-    assert torch.equal(joined, both)
-    assert joined.data_ptr() == both.data_ptr()
-    # not adjacent in memory: copied
-    other = torch.randn_like(second)
-    joined = _join_halves(first, other)
-    assert torch.equal(joined, torch.cat((first, other)))
-    assert joined.data_ptr() != both.data_ptr()

@@ -1,11 +1,13 @@
 # Copyright (c) SAMKR-MMPose Authors. All rights reserved.
-"""``tools/convert_dekr_to_samkr.py``: a SAMKR model initialised from a
+""":mod:`samkr_mmpose.apis.convert_dekr_to_samkr` (and its command line
+tool): a SAMKR model initialised from a
 random MMPose DEKR checkpoint (tiny HRNet) has DEKR's heatmaps, backbone
 and rescore net, DEKR's displacement features in the first 15 channels of
 every branch, the config's initialisation elsewhere, and a report of every
 key."""
-import importlib.util
 import os.path as osp
+import subprocess
+import sys
 from collections import OrderedDict
 
 import pytest
@@ -19,6 +21,7 @@ from mmengine.runner import load_checkpoint, save_checkpoint
 from mmengine.runner.checkpoint import get_state_dict, weights_to_cpu
 
 from mmpose.registry import MODELS
+from samkr_mmpose.apis import convert_dekr_to_samkr as tool
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 DEKR_CONFIGS = {
@@ -35,18 +38,6 @@ SAMKR_CONFIGS = {
 }
 DISPLACEMENT = 'head.displacement_conv_layers.'
 COPIED = ('backbone.', 'head.heatmap_conv_layers.', 'head.rescore_net.')
-
-
-def load_tool():
-    spec = importlib.util.spec_from_file_location(
-        'convert_dekr_to_samkr',
-        osp.join(ROOT, 'tools', 'convert_dekr_to_samkr.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-tool = load_tool()
 
 
 def shrunk_config(num_keypoints: int, samkr: bool, **options) -> Config:
@@ -101,7 +92,11 @@ class Converted:
     """A random DEKR checkpoint converted by the command line tool and
     loaded strictly into the SAMKR config's model."""
 
-    def __init__(self, tmp_dir: str, num_keypoints: int, **options) -> None:
+    def __init__(self,
+                 tmp_dir: str,
+                 num_keypoints: int,
+                 via_tool: bool = False,
+                 **options) -> None:
         self.dekr = random_dekr(num_keypoints)
         self.dekr_path = osp.join(tmp_dir, 'dekr.pth')
         save_like_runner(self.dekr, num_keypoints, self.dekr_path)
@@ -109,12 +104,20 @@ class Converted:
         shrunk_config(num_keypoints, True, **options).dump(self.cfg_path)
         self.out_path = osp.join(tmp_dir, 'samkr_init.pth')
         self.report_path = osp.join(tmp_dir, 'report.txt')
-        tool.main([
-            self.dekr_path, self.cfg_path, self.out_path, '--report',
-            self.report_path
-        ])
-
         cfg = Config.fromfile(self.cfg_path)
+        if via_tool:
+            subprocess.run([
+                sys.executable,
+                osp.join(ROOT, 'tools',
+                         'convert_dekr_to_samkr.py'), self.dekr_path,
+                self.cfg_path, self.out_path, '--report', self.report_path
+            ],
+                           check=True,
+                           cwd=ROOT)
+        else:
+            tool.convert_checkpoint(self.dekr_path, cfg, self.out_path,
+                                    self.report_path)
+
         init_default_scope('mmpose')
         self.samkr = MODELS.build(cfg.model).eval()
         load_checkpoint(self.samkr, self.out_path, strict=True)
@@ -146,7 +149,7 @@ class Converted:
 
 @pytest.fixture(scope='module')
 def coco(tmp_path_factory):
-    return Converted(str(tmp_path_factory.mktemp('coco')), 17)
+    return Converted(str(tmp_path_factory.mktemp('coco')), 17, via_tool=True)
 
 
 @pytest.fixture(scope='module')

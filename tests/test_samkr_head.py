@@ -324,3 +324,25 @@ def test_rescore_net_is_frozen():
     ]
     assert all(p.requires_grad for p in trained)
     assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in trained)
+
+
+def test_targets_of_another_dataset_raise():
+    """A COCO head (17 keypoints) trained on CrowdPose's targets (14)."""
+    head = build_head(17)
+    with pytest.raises(
+            ValueError,
+            match=r'targets have 14 keypoints, but the head predicts '
+            r'num_keypoints=17: .*as many keypoints as the dataset'):
+        head.loss((torch.randn(2, IN_CHANNELS, 16, 16), ), make_batch(14))
+
+
+def test_flip_indices_of_another_dataset_raise():
+    head = build_head(17).eval()
+    samples = make_batch(14, batch_size=1)
+    feats = torch.randn(1, IN_CHANNELS, 16, 16)
+    with pytest.raises(
+            ValueError,
+            match=r'flip_indices of 14 keypoints, but the head predicts '
+            r'num_keypoints=17'):
+        head.predict([(feats, ), (feats.flip(-1), )], samples,
+                     dict(flip_test=True))

@@ -1,8 +1,12 @@
 # Copyright (c) SAMKR-MMPose Authors. All rights reserved.
 from .adaptive_conv_block import AdaptiveConvBlock
+from .check_displacement_branch import check_displacement_branch
+from .displacement_branch_layout import DEKR_LAYOUT, DisplacementBranchLayout
 from .multi_backend_deform_conv2d import MultiBackendDeformConv2d
 from .subspace_attention import SubspaceAttention
 
 __all__ = [
-    'AdaptiveConvBlock', 'MultiBackendDeformConv2d', 'SubspaceAttention'
+    'AdaptiveConvBlock', 'DEKR_LAYOUT', 'DisplacementBranchLayout',
+    'MultiBackendDeformConv2d', 'SubspaceAttention',
+    'check_displacement_branch'
 ]

@@ -1,5 +1,16 @@
 # Copyright (c) SAMKR-MMPose Authors. All rights reserved.
+from .bottomup_post_processor import BottomupPostProcessor
+from .check_num_keypoints import check_num_keypoints
 from .heatmap_matching import heatmap_matching
+from .input_scales import input_scales
+from .merge_flipped import merge_flipped
+from .merge_scales import merge_scales
 from .pose_nms import pose_nms
+from .resample import resample
+from .state_dict_differences import state_dict_differences
 
-__all__ = ['heatmap_matching', 'pose_nms']
+__all__ = [
+    'BottomupPostProcessor', 'check_num_keypoints', 'heatmap_matching',
+    'input_scales', 'merge_flipped', 'merge_scales', 'pose_nms', 'resample',
+    'state_dict_differences'
+]

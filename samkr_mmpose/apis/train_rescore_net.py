@@ -160,6 +160,19 @@ def rescored(net: RescoreNet, samples: dict, skeleton: list,
             skeleton).cpu().numpy() * samples['scores']
 
 
+def save_rescore_net(net: RescoreNet, meta: dict, out: str,
+                     logger: MMLogger) -> None:
+    """Save the net, moved to the CPU, with ``meta`` and log how a head
+    loads it."""
+    os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
+    net.cpu()
+    torch.save(dict(meta=meta, state_dict=net.state_dict()), out)
+    logger.info(f'saved {out}; load it with rescore_cfg=dict(in_channels='
+                f'{meta["in_channels"]}, norm_indexes='
+                f'{tuple(meta["norm_indexes"])}, init_cfg=dict('
+                f"type='Pretrained', checkpoint='{out}'))")
+
+
 def train_rescore_net(config: str,
                       checkpoint: str,
                       out: str,
@@ -231,12 +244,7 @@ def train_rescore_net(config: str,
         lr=lr,
         batch_size=batch_size,
         losses=losses)
-    os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
-    net.cpu()
-    torch.save(dict(meta=meta, state_dict=net.state_dict()), out)
-    logger.info(f'saved {out}; load it with rescore_cfg=dict(in_channels='
-                f'{in_channels}, norm_indexes={norm_indexes}, init_cfg=dict('
-                f"type='Pretrained', checkpoint='{out}'))")
+    save_rescore_net(net, meta, out, logger)
     if model_out:
         write_model_checkpoint(checkpoint, net, model_out)
         logger.info(f'saved {model_out}: {checkpoint} with this '

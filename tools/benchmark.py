@@ -21,8 +21,7 @@ matching and rescoring see as many poses as trained models give on crowded
 images, every model decodes its ``decode_max_instances`` highest centre
 peaks (30 in MMPose's DEKR configs) whatever their score. On CUDA without
 mmcv CUDA kernels, the baseline's mmcv ``DeformConv2d`` runs torchvision's
-kernel (the same operation, see
-:func:`samkr_mmpose.benchmark.route_mmcv_deform_conv`).
+kernel (the same operation, see ``route_mmcv_deform_conv``).
 """
 import argparse
 import os.path as osp

@@ -1,11 +1,26 @@
 # Copyright (c) SAMKR-MMPose Authors. All rights reserved.
 """Plot the training losses and the validation APs of mmengine work dirs
-as PNG (see :func:`samkr_mmpose.analysis.plot_logs`).
+as PNG.
+
+mmengine writes one JSON line per logged training iteration and per
+validation to ``WORK_DIR/<timestamp>/vis_data/scalars.json``, one folder
+per run (a resumed training starts a new one). Each work dir given is one
+curve, its runs joined in time order; a JSON file may be given instead.
+The losses (every logged key starting with ``loss``) are drawn against
+the iteration, one panel each, and the validation metrics (by default
+every AP, e.g. ``coco/AP``, ``coco/AP .5``, ``crowdpose/AP(H)``) against
+the epoch, or the iteration for iteration-based training (whose logger
+needs ``log_metric_by_epoch=False``, as mmengine asks). COCO's -1 (no
+ground truth of that size) is left out.
 
 Example::
 
     python tools/plot_logs.py work_dirs/samkr_coco work_dirs/dekr_coco \\
         --out-dir work_dirs/curves
+
+MMPose's ``tools/analysis_tools/analyze_logs.py`` needs seaborn, which
+MMPose does not install, and drops the validation lines (they have no
+``epoch`` key), so it cannot plot the AP.
 """
 import argparse
 import os.path as osp

@@ -14,7 +14,7 @@ from samkr_mmpose.datasets.synthetic_crowd import LAYOUTS, dataset_layout
 from .draw_predictions import draw_predictions
 
 DEMO_CONFIGS = {
-    # (dataset, full): config
+    # (dataset, full): config, relative to the repository root
     ('coco', False):
     'configs/synthetic/samkr_hrnet-w16_1xb16-16e_synthcoco-160x160.py',
     ('crowdpose', False):

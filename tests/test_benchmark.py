@@ -1,14 +1,25 @@
 # Copyright (c) SAMKR-MMPose Authors. All rights reserved.
 """``tools/benchmark.py`` measures every table for SAMKR and MMPose's DEKR
-(shrunk to a width-8 HRNet at 64 px), and ``tools/gpu_bench.sh`` checks
-its arguments; the figures themselves are in docs/benchmarks.md."""
+(shrunk to a width-8 HRNet at 64 px), :mod:`samkr_mmpose.benchmark`
+restores every function it wraps, and ``tools/gpu_bench.sh`` checks its
+arguments; the figures themselves are in docs/benchmarks.md."""
 import json
 import os.path as osp
 import subprocess
 import sys
 
+import mmcv.ops
 import pytest
+import torch
 from helpers import shrink_options
+from mmcv.ops import deform_conv
+from mmengine.dataset import Compose
+
+import mmpose.models.heads.hybrid_heads.dekr_head as dekr_head_module
+import samkr_mmpose.models.heads.samkr_head as samkr_head_module
+from mmpose.apis import init_model
+from samkr_mmpose.benchmark import (Clock, load_benchmark_config, measure,
+                                    route_mmcv_deform_conv, stage_timer)
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 SAMKR = 'samkr_hrnet-w32_8xb10-140e_coco-512x512'
@@ -22,12 +33,17 @@ def cli_options(options: dict) -> list:
     ]
 
 
-@pytest.fixture(scope='module')
-def results(tmp_path_factory):
-    out_dir = tmp_path_factory.mktemp('bench')
+def tiny_options() -> dict:
     options = shrink_options(64)
     del options['param_scheduler']
     options['codec.input_size'] = (64, 64)
+    return options
+
+
+@pytest.fixture(scope='module')
+def results(tmp_path_factory):
+    out_dir = tmp_path_factory.mktemp('bench')
+    options = tiny_options()
     proc = subprocess.run([
         sys.executable,
         osp.join(ROOT, 'tools', 'benchmark.py'), '--device', 'cpu', '--runs',
@@ -107,6 +123,65 @@ def test_batches_where_the_head_can(results):
     assert {key.split('|')[0]
             for key in deform['times']
             } == {'torch', 'torchvision', 'mmcv', 'plain grouped conv'}
+
+
+def module_functions() -> dict:
+    """The module and class functions the benchmark wraps or routes."""
+    return {
+        'Compose.__init__': vars(Compose)['__init__'],
+        'Compose.__call__': vars(Compose)['__call__'],
+        'nearby_joints_nms': dekr_head_module.nearby_joints_nms,
+        'pose_nms': samkr_head_module.pose_nms,
+        'mmcv deform_conv2d': deform_conv.deform_conv2d,
+    }
+
+
+def test_measuring_restores_what_it_wraps():
+    """After a run (the end-to-end table wraps every inference stage) the
+    functions and the models' instances are the originals again, also
+    where the timed block raises."""
+    before = module_functions()
+    results = measure([osp.join(ROOT, 'configs', 'samkr', f'{SAMKR}.py')],
+                      f'mmpose::body_2d_keypoint/dekr/coco/{DEKR}.py',
+                      torch.device('cpu'),
+                      batch_size=1,
+                      runs=1,
+                      warmup=0,
+                      sections=['e2e'],
+                      cfg_options=tiny_options())
+    assert results['e2e'][SAMKR]['matching'] > 0
+    assert module_functions() == before
+
+    model = init_model(
+        load_benchmark_config(
+            osp.join(ROOT, 'configs', 'samkr', f'{SAMKR}.py'), tiny_options()),
+        device='cpu')
+    modules = (model.data_preprocessor, model.backbone, model.head,
+               model.head.decoder)
+    with pytest.raises(RuntimeError, match='stop'):
+        with stage_timer(model, Clock(torch.device('cpu'))):
+            assert dekr_head_module.nearby_joints_nms is not before[
+                'nearby_joints_nms']
+            assert 'forward' in vars(model.backbone)
+            raise RuntimeError('stop')
+    assert module_functions() == before
+    for module in modules:
+        assert not {'forward', 'decode', '_match_heatmap'} & set(vars(module))
+
+
+def test_mmcv_routing_is_undone(monkeypatch):
+    """mmcv without CUDA kernels runs torchvision's kernel inside the block
+    only."""
+    original = deform_conv.deform_conv2d
+    with route_mmcv_deform_conv(torch.device('cpu')) as routed:
+        assert not routed and deform_conv.deform_conv2d is original
+    monkeypatch.setattr(mmcv.ops, 'get_compiling_cuda_version',
+                        lambda: 'not available')
+    with pytest.raises(RuntimeError, match='stop'):
+        with route_mmcv_deform_conv(torch.device('cuda')) as routed:
+            assert routed and deform_conv.deform_conv2d is not original
+            raise RuntimeError('stop')
+    assert deform_conv.deform_conv2d is original
 
 
 def test_gpu_bench_checks_its_arguments(tmp_path):

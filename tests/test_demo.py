@@ -1,13 +1,13 @@
 # Copyright (c) SAMKR-MMPose Authors. All rights reserved.
-"""``tools/demo.py``: the inputs it accepts (image, folder, video, webcam),
-its batched inferencer, and its command line writing drawn images, videos
-and JSON predictions with a progress bar.
+"""``tools/demo.py`` (:mod:`samkr_mmpose.apis`): the inputs it accepts
+(image, folder, video, webcam), its batched inferencer, and its command
+line writing drawn images, videos and JSON predictions with a progress
+bar.
 
 A webcam cannot be opened here: only the choice of the webcam source is
 tested. The real images and video in ``../shared/data`` are used where
 they exist, generated synthetic ones everywhere.
 """
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -20,20 +20,12 @@ import pytest
 from test_inferencer import (BASE_CONFIG, SHARED_DATA, write_images,
                              write_model, write_video)
 
+from samkr_mmpose import apis as demo
+
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 SCRIPT = osp.join(ROOT, 'tools', 'demo.py')
 
 pytestmark = pytest.mark.usefixtures('one_thread')
-
-
-def load_demo():
-    spec = importlib.util.spec_from_file_location('samkr_demo', SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-demo = load_demo()
 
 
 @pytest.fixture(scope='module')
@@ -65,19 +57,21 @@ def test_input_kind(tmp_path):
         demo.input_kind(str(tmp_path / 'missing.jpg'))
 
 
-def test_parse_args_webcam(capsys):
-    args = demo.parse_args(['cfg.py', 'w.pth', 'webcam:1'])
-    assert (args.kind, args.input, args.batch_size) == ('webcam', 'webcam:1',
-                                                        1)
-    for bad in (['webcam:x'], ['webcam', '--batch-size', '0']):
-        with pytest.raises(SystemExit) as error:
-            demo.parse_args(['cfg.py', 'w.pth', *bad])
-        assert error.value.code == 2
-    assert '--batch-size must be >= 1, got 0' in capsys.readouterr().err
+@pytest.mark.parametrize('bad, message', [
+    (['webcam:x'], "got 'webcam:x'"),
+    (['webcam', '--batch-size', '0'], '--batch-size must be >= 1, got 0'),
+])
+def test_command_line_checks_its_arguments(bad, message):
+    proc = subprocess.run([sys.executable, SCRIPT, 'cfg.py', 'w.pth', *bad],
+                          capture_output=True,
+                          text=True,
+                          cwd=ROOT,
+                          timeout=300)
+    assert proc.returncode == 2 and message in proc.stderr
 
 
 def test_load_config_swaps_the_visualizer():
-    cfg = demo.load_config(BASE_CONFIG)
+    cfg = demo.load_demo_config(BASE_CONFIG)
     # the project's config, inheriting MMPose's DEKR runtime
     assert cfg.visualizer == dict(
         type='Numpy2PoseLocalVisualizer',
@@ -156,7 +150,7 @@ def test_demo_command_line_synthetic_folder(model_files, tmp_path):
 
 
 def check_demo_video(model_files, video: str, out_dir: str, capsys) -> None:
-    demo.main([*model_files, video, '--out-dir', out_dir, '--batch-size', '2'])
+    demo.inference_demo(*model_files, video, out_dir, batch_size=2)
     frames = mmcv.VideoReader(video).frame_cnt
     assert f'] {frames}/{frames},' in capsys.readouterr().out
     name = osp.basename(video)

@@ -3,7 +3,6 @@
 ``tools/test.py``, ``mim train/test mmpose`` and the main job, each in a
 fresh interpreter on generated data, loading the checkpoints they wrote
 under torch's weights-only ``torch.load``."""
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -21,6 +20,7 @@ from mmengine.structures import InstanceData
 import mmpose.apis
 from mmpose.registry import VISUALIZERS
 from mmpose.structures import PoseDataSample
+from samkr_mmpose.apis import DEMO_CONFIGS, draw_predictions, point_to_data
 from samkr_mmpose.datasets import generate_synthetic_crowd
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -145,16 +145,12 @@ def test_predictions_are_drawn(tmp_path, monkeypatch):
     """The main job draws every keypoint scoring above the threshold with
     the configs' visualizer, also after a runner made one (a named
     singleton)."""
-    spec = importlib.util.spec_from_file_location(
-        'run_demo', osp.join(ROOT, 'tools', 'run_demo.py'))
-    run_demo = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(run_demo)
     root = str(tmp_path)
     generate_synthetic_crowd(root, 2, 'train', 'coco', image_size=(160, 160))
     ann_file = generate_synthetic_crowd(
         root, 2, 'val', 'coco', seed=1, image_size=(160, 160))
-    cfg = Config.fromfile(osp.join(ROOT, run_demo.CONFIGS[('coco', False)]))
-    run_demo.point_to_data(cfg, 'coco', root)
+    cfg = Config.fromfile(osp.join(ROOT, DEMO_CONFIGS[('coco', False)]))
+    point_to_data(cfg, 'coco', root)
     VISUALIZERS.build(cfg.visualizer)  # what the runner does
 
     with open(ann_file) as f:
@@ -174,7 +170,7 @@ def test_predictions_are_drawn(tmp_path, monkeypatch):
 
     monkeypatch.setattr(mmpose.apis, 'inference_bottomup', ground_truth)
     out_file = str(tmp_path / 'predictions.jpg')
-    run_demo.draw_predictions(cfg, None, out_file)
+    draw_predictions(cfg, None, out_file)
     picture = cv2.imread(out_file)
     assert picture.shape == (320, 2 * 320, 3)
     first = cv2.imread(

@@ -4,7 +4,6 @@ matches the configs, README tables generated from the metafiles, no
 results that were not measured, and mim reading the model index."""
 import copy
 import glob
-import importlib.util
 import os
 import os.path as osp
 
@@ -17,21 +16,12 @@ from mmengine.registry import init_default_scope
 from modelindex.load_model_index import load
 
 from mmpose.registry import MODELS
+from samkr_mmpose.analysis import model_zoo_tables as tool
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 README_DIR = 'configs/samkr'
 
-
-def load_tool():
-    spec = importlib.util.spec_from_file_location(
-        'model_zoo_tables', osp.join(ROOT, 'tools', 'model_zoo_tables.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-tool = load_tool()
-METAFILES = tool.load_metafiles()
+METAFILES = tool.load_metafiles(osp.join(ROOT, 'model-index.yml'))
 ALL_MODELS = [model for metafile in METAFILES for model in metafile['Models']]
 DATASETS = {
     'CheckedCocoDataset': 'COCO',
@@ -87,7 +77,7 @@ def test_readme_tables_are_generated():
     assert readme == osp.join(README_DIR, 'README.md')
     text = read(readme)
     assert tool.update_readme(text, METAFILES, README_DIR) == text
-    assert tool.main(['--check']) == 0
+    assert tool.write_model_zoo_tables(ROOT, check=True) == 0
     found = {m.group('name') for m in tool.BLOCK.finditer(text)}
     assert found == set(tool.blocks(METAFILES, README_DIR))
 

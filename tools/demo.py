@@ -25,138 +25,9 @@ A webcam (``webcam`` is camera 0) needs a display: the skeletons are shown
 in a window, Esc stops.
 """
 import argparse
-import logging
-import mimetypes
-import os
-import os.path as osp
-import re
-import sys
-from typing import Iterable, Iterator, List, Optional, Sequence, Tuple
+from typing import Optional, Sequence
 
-import mmcv
-from mmengine.config import Config
-from mmengine.logging import MMLogger
-from mmengine.utils import ProgressBar
-
-from mmpose.apis.inferencers import Pose2DInferencer
-from mmpose.apis.inferencers.pose2d_inferencer import InputType
-from samkr_mmpose.visualization import Numpy2PoseLocalVisualizer
-
-WEBCAM = re.compile(r'webcam(:\d+)?')
-
-
-class BatchedPose2DInferencer(Pose2DInferencer):
-    """MMPose's 2D pose inferencer, predicting ``batch_size`` images per
-    forward pass.
-
-    MMPose's inferencers take ``batch_size`` but collate one image at a
-    time. Bottom-up models whose head predicts batches of images of any
-    sizes (SAMKR's :class:`BatchedBottomupPoseEstimator`) get the whole
-    batch here; everything else (visualisation, JSON, videos, webcam) is
-    MMPose's. The arguments are those of :class:`Pose2DInferencer`.
-
-    Raises:
-        ValueError: If the model is not bottom-up.
-    """
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        if self.cfg.data_mode != 'bottomup':
-            raise ValueError(f'batched inference needs a bottom-up model, '
-                             f'got data_mode={self.cfg.data_mode!r}')
-
-    def preprocess(self,
-                   inputs: Iterable[InputType],
-                   batch_size: int = 1,
-                   **kwargs) -> Iterator[Tuple[dict, List[InputType]]]:
-        """Run the test pipeline and collate ``batch_size`` inputs at a
-        time.
-
-        Args:
-            inputs (Iterable[str | np.ndarray]): Image paths or BGR images
-                (video frames).
-            batch_size (int): Images per batch. Defaults to 1.
-            **kwargs: MMPose's person-box arguments (``bboxes``,
-                ``bbox_thr``, ``nms_thr``), which bottom-up models ignore.
-
-        Yields:
-            tuple: The collated batch and its inputs.
-        """
-        if batch_size < 1:
-            raise ValueError(f'batch_size must be >= 1, got {batch_size}')
-        batch: List[dict] = []
-        originals: List[InputType] = []
-        for index, item in enumerate(inputs):
-            batch.extend(self.preprocess_single(item, index=index))
-            originals.append(item)
-            if len(originals) == batch_size:
-                yield self.collate_fn(batch), originals
-                batch, originals = [], []
-        if originals:
-            yield self.collate_fn(batch), originals
-
-
-def list_images(folder: str) -> List[str]:
-    """The images in a folder, by file name, as MMPose's inferencer lists
-    them (by MIME type), but skipping folders and files of no known type.
-
-    Args:
-        folder (str): The folder.
-
-    Returns:
-        List[str]: The image paths, sorted.
-    """
-    paths = [osp.join(folder, name) for name in sorted(os.listdir(folder))]
-    return [
-        p for p in paths if osp.isfile(p) and (
-            mimetypes.guess_type(p)[0] or '').startswith('image/')
-    ]
-
-
-def input_kind(source: str) -> str:
-    """Tell what a demo input is.
-
-    Args:
-        source (str): ``webcam``, ``webcam:ID``, a folder, a video or an
-            image file.
-
-    Returns:
-        str: ``'webcam'``, ``'folder'``, ``'video'`` or ``'image'``.
-
-    Raises:
-        ValueError: If ``source`` is none of these.
-    """
-    if WEBCAM.fullmatch(source):
-        return 'webcam'
-    if source.startswith('webcam'):
-        raise ValueError(f'a webcam is webcam or webcam:ID with an integer '
-                         f'camera ID, got {source!r}')
-    if osp.isdir(source):
-        return 'folder'
-    if not osp.isfile(source):
-        raise ValueError(f'input {source!r} is no file, folder or webcam')
-    kind = (mimetypes.guess_type(source)[0] or '').split('/')[0]
-    if kind not in ('image', 'video'):
-        raise ValueError(f'input {source!r} is neither an image nor a video '
-                         f'(by its extension)')
-    return kind
-
-
-def load_config(path: str) -> Config:
-    """Load a model config, drawing with :class:`Numpy2PoseLocalVisualizer`
-    where it asks for MMPose's ``PoseLocalVisualizer``, whose OpenCV
-    backend fails on numpy 2.
-
-    Args:
-        path (str): The config file.
-
-    Returns:
-        Config: The config.
-    """
-    cfg = Config.fromfile(path)
-    if cfg.get('visualizer', {}).get('type') == 'PoseLocalVisualizer':
-        cfg.visualizer.type = Numpy2PoseLocalVisualizer.__name__
-    return cfg
+from samkr_mmpose.apis import inference_demo, input_kind
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -206,38 +77,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 
 def main(argv: Optional[Sequence[str]] = None) -> None:
     args = parse_args(argv)
-    inputs = args.input
-    total = 1
-    if args.kind == 'folder':
-        inputs = list_images(args.input)
-        total = len(inputs)
-        if not total:
-            raise ValueError(f'no image in {args.input}')
-    elif args.kind == 'video':
-        total = mmcv.VideoReader(args.input).frame_cnt
-    elif args.kind == 'webcam':
-        # no total: the bar counts frames and shows the frame rate
-        total = 0
-
-    # MMPose logs every file it writes at INFO: that would break the
-    # progress bar, so only warnings are printed
-    MMLogger.get_instance('samkr_demo', log_level=logging.WARNING)
-    inferencer = BatchedPose2DInferencer(
-        load_config(args.config), args.checkpoint, device=args.device)
-    vis_dir = osp.join(args.out_dir, 'visualizations')
-    pred_dir = osp.join(args.out_dir, 'predictions')
-    bar = ProgressBar(total, file=sys.stdout)
-    for result in inferencer(
-            inputs,
-            batch_size=args.batch_size,
-            vis_out_dir=vis_dir,
-            pred_out_dir=pred_dir,
-            kpt_thr=args.kpt_thr,
-            radius=args.radius,
-            thickness=args.thickness,
-            show=args.show):
-        bar.update(len(result['predictions']))
-    print(f'\nDrawn skeletons in {vis_dir}, predictions in {pred_dir}')
+    inference_demo(args.config, args.checkpoint, args.input, args.out_dir,
+                   args.device, args.batch_size, args.kpt_thr, args.radius,
+                   args.thickness, args.show)
 
 
 if __name__ == '__main__':

@@ -9,7 +9,7 @@ import torch
 from mmengine.dataset import Compose
 
 import mmpose.models.heads.hybrid_heads.dekr_head as dekr_head_module
-import samkr_mmpose.models.heads.samkr_head as samkr_head_module
+import samkr_mmpose.models.utils.bottomup_post_processor as post_processor
 from .clock import Clock
 from .patched import patched
 
@@ -28,9 +28,9 @@ def timed_stages(model: torch.nn.Module) -> List[Tuple[object, str, str]]:
                if module is not None]
     stages += [(model.head.decoder, 'decode', 'decode'),
                (dekr_head_module, 'nearby_joints_nms', 'nms'),
-               (samkr_head_module, 'pose_nms', 'nms')]
-    if hasattr(model.head, '_match_heatmap'):
-        stages.append((model.head, '_match_heatmap', 'matching'))
+               (post_processor, 'pose_nms', 'nms'),
+               (post_processor.BottomupPostProcessor, 'match_heatmap',
+                'matching')]
     if model.head.rescore_net is not None:
         stages.append((model.head.rescore_net, 'forward', 'rescore'))
     return stages

@@ -33,10 +33,7 @@ def load_tool():
 tool = load_tool()
 METAFILES = tool.load_metafiles()
 ALL_MODELS = [model for metafile in METAFILES for model in metafile['Models']]
-DATASETS = {
-    'CheckedCocoDataset': 'COCO',
-    'CheckedCrowdPoseDataset': 'CrowdPose'
-}
+DATASETS = {'CocoDataset': 'COCO', 'CrowdPoseDataset': 'CrowdPose'}
 
 
 def read(path: str) -> str:

@@ -39,7 +39,6 @@ __all__ = [
     'LoadAnyImage', 'NonFiniteLossHook', 'MultiBackendDeformConv2d',
     'MultiScaleBottomupPoseEstimator', 'MultiScalePoseDataPreprocessor',
     'Numpy2PoseLocalVisualizer', 'PackMultiScalePoseInputs', 'SAMKRHead',
-    'SAMKRHardenedRunner',
-    'SubspaceAttention', 'generate_synthetic_crowd', 'heatmap_matching',
-    'pose_nms', 'render_synthetic_image'
+    'SAMKRHardenedRunner', 'SubspaceAttention', 'generate_synthetic_crowd',
+    'heatmap_matching', 'pose_nms', 'render_synthetic_image'
 ]

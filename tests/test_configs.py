@@ -275,3 +275,24 @@ def test_built_model_matches_paper_row(name, no_network):
     else:
         assert 'scale' not in head.loss_module
         assert head.scale_conv_layers is None
+
+
+# what a main config may set over MMPose's DEKR config: the head, losses
+# and test-time matching (model), the augmentation (train_pipeline and the
+# train_dataloader using it) and, for CrowdPose, the COCO schedule
+PAPER_DELTAS = {
+    '_base_', 'custom_imports', 'model', 'train_pipeline', 'train_dataloader',
+    'train_cfg', 'param_scheduler'
+}
+
+
+@pytest.mark.parametrize('name', MAIN_CONFIGS)
+def test_main_config_sets_only_the_paper_deltas(name):
+    with open(osp.join(CONFIG_DIR, name), encoding='utf-8') as f:
+        tree = ast.parse(f.read())
+    assigned = {
+        target.id
+        for node in tree.body if isinstance(node, ast.Assign)
+        for target in node.targets
+    }
+    assert assigned <= PAPER_DELTAS, assigned - PAPER_DELTAS

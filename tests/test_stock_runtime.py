@@ -19,10 +19,10 @@ from mmpose.datasets.transforms import LoadImage
 from mmpose.models import BottomupPoseEstimator
 from mmpose.registry import VISUALIZERS
 from mmpose.structures import PoseDataSample
-from samkr_mmpose.datasets import (CheckedCocoDataset,
-                                   CheckedCrowdPoseDataset, LoadAnyImage)
-from samkr_mmpose.engine import (AtomicCheckpointHook,
-                                 KeypointConsistencyHook, NonFiniteLossHook,
+from samkr_mmpose.datasets import (CheckedCocoDataset, CheckedCrowdPoseDataset,
+                                   LoadAnyImage)
+from samkr_mmpose.engine import (AtomicCheckpointHook, KeypointConsistencyHook,
+                                 NonFiniteLossHook,
                                  ResumableEpochBasedTrainLoop,
                                  SAMKRHardenedRunner, harden_runtime_config)
 from samkr_mmpose.models import BatchedBottomupPoseEstimator
@@ -35,15 +35,14 @@ HARDENED_LINE = "    '../_base_/samkr_hardened_runtime.py',"
 CONFIGS = {
     'samkr/samkr_hrnet-w32_8xb10-140e_coco-512x512.py': ('coco', 10),
     'samkr/samkr_hrnet-w48_8xb10-140e_coco-640x640.py': ('coco', 10),
-    'samkr/samkr_hrnet-w32_8xb10-140e_crowdpose-512x512.py': ('crowdpose',
-                                                              20),
+    'samkr/samkr_hrnet-w32_8xb10-140e_crowdpose-512x512.py': ('crowdpose', 20),
     'samkr/samkr_hrnet-w48_8xb5-140e_crowdpose-640x640.py': ('crowdpose', 20),
     'synthetic/samkr_hrnet-w16_1xb16-16e_synthcoco-160x160.py': ('coco', 8),
 }
 SHARED_SETS = {
     'coco': ('test_coco.json', 4, CocoDataset, CheckedCocoDataset),
-    'crowdpose': ('test_crowdpose.json', 2, CrowdPoseDataset,
-                  CheckedCrowdPoseDataset),
+    'crowdpose':
+    ('test_crowdpose.json', 2, CrowdPoseDataset, CheckedCrowdPoseDataset),
 }
 needs_data = pytest.mark.skipif(
     not osp.isdir(SHARED_DATA), reason='../shared/data is not here')
@@ -185,15 +184,14 @@ def test_hardened_config_is_the_configs_before(name, stock_configs):
 
 @pytest.mark.parametrize('key, value, match', [
     ('model.type', 'TopdownPoseEstimator', 'BottomupPoseEstimator'),
-    ('train_cfg', dict(type=IterBasedTrainLoop.__name__, max_iters=2),
-     'EpochBasedTrainLoop'),
+    ('train_cfg', dict(type=IterBasedTrainLoop.__name__,
+                       max_iters=2), 'EpochBasedTrainLoop'),
     ('train_cfg', dict(by_epoch=False, max_iters=2), 'epoch-based'),
     ('default_hooks.checkpoint.type', 'NoSuchHook', 'not in the hook'),
     ('val_dataloader.dataset.type', 'AicDataset', 'COCO and CrowdPose'),
 ])
 def test_refuses_what_it_cannot_map(key, value, match):
-    cfg = Config.fromfile(
-        osp.join(ROOT, 'configs', next(iter(CONFIGS))))
+    cfg = Config.fromfile(osp.join(ROOT, 'configs', next(iter(CONFIGS))))
     if key == 'train_cfg':
         cfg.train_cfg = value  # merging would keep by_epoch
     else:

@@ -1,6 +1,6 @@
 # Copyright (c) SAMKR-MMPose Authors. All rights reserved.
 import copy
-from typing import Optional
+from typing import Union
 
 from mmengine.config import Config
 from mmengine.hooks import CheckpointHook
@@ -126,7 +126,7 @@ def harden_dataloader(dataloader: dict, check_images: bool) -> dict:
     """
     dataloader = copy.deepcopy(dataloader)
     dataset = dataloader['dataset']
-    dataset_cls = DATASETS.get(dataset['type'])
+    dataset_cls = _get(DATASETS, dataset['type'], 'dataset')
     for stock, hardened in CHECKED_DATASETS:
         if dataset_cls is stock or issubclass(dataset_cls, hardened):
             dataloader['dataset'] = _swap_type(dataset, DATASETS, stock,
@@ -184,7 +184,7 @@ def _swap_type(cfg: dict, registry: Registry, stock: type, hardened: type,
     return swapped
 
 
-def _get(registry: Registry, name: str, key: str) -> Optional[type]:
+def _get(registry: Registry, name: Union[str, type], key: str) -> type:
     """The class registered as ``name`` (a name or a class)."""
     cls = registry.get(name) if isinstance(name, str) else name
     if cls is None:

@@ -40,6 +40,7 @@ from mmengine.utils import ProgressBar
 
 from mmpose.apis.inferencers import Pose2DInferencer
 from mmpose.apis.inferencers.pose2d_inferencer import InputType
+from samkr_mmpose.engine import harden_model
 from samkr_mmpose.visualization import Numpy2PoseLocalVisualizer
 
 WEBCAM = re.compile(r'webcam(:\d+)?')
@@ -64,6 +65,11 @@ class BatchedPose2DInferencer(Pose2DInferencer):
         if self.cfg.data_mode != 'bottomup':
             raise ValueError(f'batched inference needs a bottom-up model, '
                              f'got data_mode={self.cfg.data_mode!r}')
+
+    def _init_model(self, cfg, weights, device='cpu'):
+        if cfg:
+            cfg.model = harden_model(cfg.model)
+        return super()._init_model(cfg, weights, device)
 
     def preprocess(self,
                    inputs: Iterable[InputType],

@@ -67,6 +67,9 @@ class BatchedPose2DInferencer(Pose2DInferencer):
                              f'got data_mode={self.cfg.data_mode!r}')
 
     def _init_model(self, cfg, weights, device='cpu'):
+        """Build the model as :class:`Pose2DInferencer` does, with
+        :class:`BatchedBottomupPoseEstimator` for MMPose's
+        ``BottomupPoseEstimator`` (:func:`harden_model`)."""
         if cfg:
             cfg.model = harden_model(cfg.model)
         return super()._init_model(cfg, weights, device)

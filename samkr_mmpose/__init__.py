@@ -3,9 +3,12 @@
 
 Importing the package registers its modules in MMPose's registries, so
 configs can use them after
-``custom_imports = dict(imports=['samkr_mmpose'])``, and lets torch's
+``custom_imports = dict(imports=['samkr_mmpose'])``, lets torch's
 weights-only ``torch.load`` read the checkpoints mmengine's runner saves
-(see :mod:`samkr_mmpose.utils.checkpoint_safe_globals`).
+(see :mod:`samkr_mmpose.utils.checkpoint_safe_globals`), draws with
+MMPose's ``PoseLocalVisualizer`` on numpy 2
+(:class:`Numpy2PoseLocalVisualizer`) and makes ``Runner.from_cfg`` honour
+a config's ``runner_type`` (:func:`enable_runner_type`).
 """
 from .datasets import (CheckedCocoDataset, CheckedCrowdPoseDataset,
                        LoadAnyImage, PackMultiScalePoseInputs,
@@ -13,7 +16,8 @@ from .datasets import (CheckedCocoDataset, CheckedCrowdPoseDataset,
 from .engine import (AtomicCheckpointHook, AtomicLocalBackend,
                      CPUAmpOptimWrapper, CPUDistributedDataParallel,
                      CPUSyncBatchNorm, KeypointConsistencyHook,
-                     NonFiniteLossHook, ResumableEpochBasedTrainLoop)
+                     NonFiniteLossHook, ResumableEpochBasedTrainLoop,
+                     SAMKRHardenedRunner, enable_runner_type)
 from .models import (AdaptiveConvBlock, AdaptiveHeatmapLoss,
                      BatchedBottomupPoseEstimator, BottomupPostProcessor,
                      DisplacementBranchLayout, HeatmapScaleLoss,
@@ -26,6 +30,7 @@ from .version import __version__
 from .visualization import Numpy2PoseLocalVisualizer
 
 register_checkpoint_safe_globals()
+enable_runner_type()
 
 __all__ = [
     '__version__', 'AdaptiveConvBlock', 'AdaptiveHeatmapLoss',
@@ -37,7 +42,7 @@ __all__ = [
     'LoadAnyImage', 'NonFiniteLossHook', 'MultiBackendDeformConv2d',
     'MultiScaleBottomupPoseEstimator', 'MultiScalePoseDataPreprocessor',
     'Numpy2PoseLocalVisualizer', 'PackMultiScalePoseInputs', 'SAMKRHead',
-    'SubspaceAttention', 'generate_synthetic_crowd', 'heatmap_matching',
-    'merge_flipped', 'merge_scales', 'pose_nms', 'render_synthetic_image',
-    'resample'
+    'SAMKRHardenedRunner', 'SubspaceAttention', 'generate_synthetic_crowd',
+    'heatmap_matching', 'merge_flipped', 'merge_scales', 'pose_nms',
+    'render_synthetic_image', 'resample'
 ]

@@ -48,6 +48,7 @@ ABLATIONS = [
     if algo != 'samkr'
 ]
 CONFIGS = MAIN_CONFIGS + ABLATIONS
+HARDENED_RUNTIME = '../_base_/samkr_hardened_runtime.py'
 NUM_KEYPOINTS = dict(coco=17, crowdpose=14)
 OPENMMLAB = 'https://download.openmmlab.com/'
 # the head keys of a row of Tables 1 and 2
@@ -70,8 +71,8 @@ def load(name: str) -> Config:
     return Config.fromfile(osp.join(CONFIG_DIR, name))
 
 
-def base_of(name: str) -> str:
-    """The single ``_base_`` entry written in a config file."""
+def bases_of(name: str) -> list:
+    """The ``_base_`` entries written in a config file."""
     with open(osp.join(CONFIG_DIR, name), encoding='utf-8') as f:
         tree = ast.parse(f.read())
     bases = [
@@ -79,8 +80,14 @@ def base_of(name: str) -> str:
         if isinstance(node, ast.Assign)
         and [getattr(t, 'id', None) for t in node.targets] == ['_base_']
     ]
-    assert len(bases) == 1 and len(bases[0]) == 1, bases
-    return bases[0][0]
+    assert len(bases) == 1, bases
+    return bases[0]
+
+
+def base_of(name: str) -> str:
+    """The first ``_base_`` entry of a config file: MMPose's DEKR config
+    or the parent SAMKR config."""
+    return bases_of(name)[0]
 
 
 def dekr_config(name: str) -> Config:
@@ -133,6 +140,9 @@ def test_config_matches_name_and_base(name):
 
     base = base_of(name)
     if name in MAIN_CONFIGS:
+        # the one opt-in line of the hardened runtime
+        assert bases_of(name) == [base, HARDENED_RUNTIME]
+        assert cfg.runner_type == 'SAMKRHardenedRunner'
         # the DEKR config of the same backbone, dataset and input size
         dekr = re.escape(f'dekr_hrnet-w{parts["width"]}_8xb{parts["batch"]}-')
         tail = re.escape(f'_{parts["dataset"]}-{parts["size"]}x'
@@ -141,7 +151,7 @@ def test_config_matches_name_and_base(name):
             r'mmpose::body_2d_keypoint/dekr/' + parts['dataset'] + '/' + dekr +
             r'\d+e' + tail, base), base
     else:
-        assert base == './' + MAIN_CONFIGS[0]
+        assert bases_of(name) == ['./' + MAIN_CONFIGS[0]]
 
     assert cfg.model.backbone.extra.stage4.num_channels[0] == parts['width']
     assert cfg.codec.input_size == (parts['size'], parts['size'])
@@ -265,3 +275,24 @@ def test_built_model_matches_paper_row(name, no_network):
     else:
         assert 'scale' not in head.loss_module
         assert head.scale_conv_layers is None
+
+
+# what a main config may set over MMPose's DEKR config: the head, losses
+# and test-time matching (model), the augmentation (train_pipeline and the
+# train_dataloader using it) and, for CrowdPose, the COCO schedule
+PAPER_DELTAS = {
+    '_base_', 'custom_imports', 'model', 'train_pipeline', 'train_dataloader',
+    'train_cfg', 'param_scheduler'
+}
+
+
+@pytest.mark.parametrize('name', MAIN_CONFIGS)
+def test_main_config_sets_only_the_paper_deltas(name):
+    with open(osp.join(CONFIG_DIR, name), encoding='utf-8') as f:
+        tree = ast.parse(f.read())
+    assigned = {
+        target.id
+        for node in tree.body if isinstance(node, ast.Assign)
+        for target in node.targets
+    }
+    assert assigned <= PAPER_DELTAS, assigned - PAPER_DELTAS

@@ -23,10 +23,7 @@ README_DIR = 'configs/samkr'
 
 METAFILES = tool.load_metafiles(osp.join(ROOT, 'model-index.yml'))
 ALL_MODELS = [model for metafile in METAFILES for model in metafile['Models']]
-DATASETS = {
-    'CheckedCocoDataset': 'COCO',
-    'CheckedCrowdPoseDataset': 'CrowdPose'
-}
+DATASETS = {'CocoDataset': 'COCO', 'CrowdPoseDataset': 'CrowdPose'}
 
 
 def read(path: str) -> str:

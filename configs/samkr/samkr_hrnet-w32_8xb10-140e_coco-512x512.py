@@ -5,15 +5,12 @@
 # validation interval: those are MMPose's DEKR values, inherited.
 _base_ = [
     'mmpose::body_2d_keypoint/dekr/coco/'
-    'dekr_hrnet-w32_8xb10-140e_coco-512x512.py'
+    'dekr_hrnet-w32_8xb10-140e_coco-512x512.py',
+    '../_base_/samkr_hardened_runtime.py',  # opt-in: remove for stock parts
 ]
 custom_imports = dict(imports=['samkr_mmpose'], allow_failed_imports=False)
-# MMPose's PoseLocalVisualizer cannot draw keypoints on numpy 2
-visualizer = dict(type='Numpy2PoseLocalVisualizer')
 
 model = dict(
-    # predicts batches of any image sizes (MMPose's DEKR takes one image)
-    type='BatchedBottomupPoseEstimator',
     head=dict(
         type='SAMKRHead',
         num_channels_per_keypoint=16,
@@ -26,8 +23,9 @@ model = dict(
     test_cfg=dict(
         match_heatmap=True, max_absorb_distance=75, adjust_threshold=0.05))
 
+# DEKR's training pipeline with the paper's affine augmentation.
 train_pipeline = [
-    dict(type='LoadImage'),
+    *_base_.train_pipeline[:1],
     # MMPose shifts by shift_factor x the image size, which is the input
     # size at scale 1: a translation of +-40 input pixels along the short
     # side (Sec. IV.A).
@@ -39,30 +37,6 @@ train_pipeline = [
         scale_factor=(0.75, 1.5),
         rotate_factor=30,
         distribution='uniform'),
-    dict(type='RandomFlip', direction='horizontal'),
-    dict(type='GenerateTarget', encoder={{_base_.codec}}),
-    dict(type='BottomupGetHeatmapMask'),
-    dict(type='PackPoseInputs'),
+    *_base_.train_pipeline[2:],
 ]
-# MMPose's loading and datasets, with clear errors for bad images and
-# annotations instead of crashes or silently dropped people
-val_pipeline = [dict(type='LoadAnyImage'), *_base_.val_pipeline[1:]]
-train_dataloader = dict(
-    dataset=dict(type='CheckedCocoDataset', pipeline=train_pipeline))
-val_dataloader = dict(
-    dataset=dict(type='CheckedCocoDataset', pipeline=val_pipeline))
-test_dataloader = val_dataloader
-
-custom_hooks = [
-    dict(type='SyncBuffersHook'),  # MMPose's, as lists replace
-    dict(type='KeypointConsistencyHook'),
-    dict(type='NonFiniteLossHook')
-]
-
-# checkpoints that survive a killed run, and an exact mid-epoch resume
-default_hooks = dict(checkpoint=dict(type='AtomicCheckpointHook'))
-train_cfg = dict(
-    _delete_=True,
-    type='ResumableEpochBasedTrainLoop',
-    max_epochs=140,
-    val_interval=10)
+train_dataloader = dict(dataset=dict(pipeline=train_pipeline))

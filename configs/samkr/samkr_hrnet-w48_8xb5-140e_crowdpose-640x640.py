@@ -7,17 +7,12 @@
 # MMPose's DEKR CrowdPose values, inherited.
 _base_ = [
     'mmpose::body_2d_keypoint/dekr/crowdpose/'
-    'dekr_hrnet-w48_8xb5-300e_crowdpose-640x640.py'
+    'dekr_hrnet-w48_8xb5-300e_crowdpose-640x640.py',
+    '../_base_/samkr_hardened_runtime.py',  # opt-in: remove for stock parts
 ]
 custom_imports = dict(imports=['samkr_mmpose'], allow_failed_imports=False)
-# MMPose's PoseLocalVisualizer cannot draw keypoints on numpy 2
-visualizer = dict(type='Numpy2PoseLocalVisualizer')
 
-train_cfg = dict(
-    _delete_=True,
-    type='ResumableEpochBasedTrainLoop',
-    max_epochs=140,
-    val_interval=20)
+train_cfg = dict(max_epochs=140)
 # a list replaces the base one: the warm-up is MMPose's
 param_scheduler = [
     dict(
@@ -32,16 +27,15 @@ param_scheduler = [
 ]
 
 model = dict(
-    # predicts batches of any image sizes (MMPose's DEKR takes one image)
-    type='BatchedBottomupPoseEstimator',
     head=dict(type='SAMKRHead', num_channels_per_keypoint=16, num_subspaces=8),
     # DEKR's matching of the regressed keypoints to heatmap peaks
     # (Sec. II.C, III.A)
     test_cfg=dict(
         match_heatmap=True, max_absorb_distance=75, adjust_threshold=0.05))
 
+# DEKR's training pipeline with the paper's affine augmentation.
 train_pipeline = [
-    dict(type='LoadImage'),
+    *_base_.train_pipeline[:1],
     # MMPose shifts by shift_factor x the image size, which is the input
     # size at scale 1: a translation of +-40 input pixels along the short
     # side (Sec. IV.A).
@@ -53,24 +47,6 @@ train_pipeline = [
         scale_factor=(0.75, 1.5),
         rotate_factor=30,
         distribution='uniform'),
-    dict(type='RandomFlip', direction='horizontal'),
-    dict(type='GenerateTarget', encoder={{_base_.codec}}),
-    dict(type='PackPoseInputs'),
+    *_base_.train_pipeline[2:],
 ]
-# MMPose's loading and datasets, with clear errors for bad images and
-# annotations instead of crashes or silently dropped people
-val_pipeline = [dict(type='LoadAnyImage'), *_base_.val_pipeline[1:]]
-train_dataloader = dict(
-    dataset=dict(type='CheckedCrowdPoseDataset', pipeline=train_pipeline))
-val_dataloader = dict(
-    dataset=dict(type='CheckedCrowdPoseDataset', pipeline=val_pipeline))
-test_dataloader = val_dataloader
-
-custom_hooks = [
-    dict(type='SyncBuffersHook'),  # MMPose's, as lists replace
-    dict(type='KeypointConsistencyHook'),
-    dict(type='NonFiniteLossHook')
-]
-
-# checkpoints that survive a killed run, and an exact mid-epoch resume
-default_hooks = dict(checkpoint=dict(type='AtomicCheckpointHook'))
+train_dataloader = dict(dataset=dict(pipeline=train_pipeline))

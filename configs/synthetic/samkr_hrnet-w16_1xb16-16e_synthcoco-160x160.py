@@ -51,33 +51,18 @@ model = dict(
     test_cfg=dict(max_absorb_distance=24))
 
 data_root = 'data/synthetic_coco/'
+# the parent's pipelines at the input size
 train_pipeline = [
-    dict(type='LoadImage'),
-    dict(
-        type='BottomupRandomAffine',
-        input_size=input_size,
-        shift_factor=40 / 512,
-        scale_factor=(0.75, 1.5),
-        rotate_factor=30,
-        distribution='uniform'),
-    dict(type='RandomFlip', direction='horizontal'),
+    *_base_.train_pipeline[:1],
+    dict(_base_.train_pipeline[1], input_size=input_size),
+    *_base_.train_pipeline[2:3],
     dict(type='GenerateTarget', encoder=codec),
-    dict(type='BottomupGetHeatmapMask'),
-    dict(type='PackPoseInputs'),
+    *_base_.train_pipeline[4:],
 ]
 val_pipeline = [
-    dict(type='LoadAnyImage'),
-    dict(
-        type='BottomupResize',
-        input_size=input_size,
-        size_factor=32,
-        resize_mode='expand'),
-    dict(
-        type='PackPoseInputs',
-        meta_keys=('id', 'img_id', 'img_path', 'crowd_index', 'ori_shape',
-                   'img_shape', 'input_size', 'input_center', 'input_scale',
-                   'flip', 'flip_direction', 'flip_indices', 'raw_ann_info',
-                   'skeleton_links'))
+    *_base_.val_pipeline[:1],
+    dict(_base_.val_pipeline[1], input_size=input_size),
+    *_base_.val_pipeline[2:],
 ]
 train_dataloader = dict(
     batch_size=16,

@@ -4,7 +4,7 @@
 # AP(E)/AP(M)/AP(H).
 _base_ = ['./samkr_hrnet-w16_1xb16-16e_synthcoco-160x160.py']
 
-dataset_type = 'CheckedCrowdPoseDataset'
+dataset_type = 'CrowdPoseDataset'
 data_root = 'data/synthetic_crowdpose/'
 # MMPose's DEKR CrowdPose configs weight the displacements twice as much
 model = dict(

@@ -4,6 +4,7 @@ from typing import Iterable, Iterator, List, Tuple
 
 from mmpose.apis.inferencers import Pose2DInferencer
 from mmpose.apis.inferencers.pose2d_inferencer import InputType
+from ..engine import harden_model
 
 
 class BatchedPose2DInferencer(Pose2DInferencer):
@@ -25,6 +26,14 @@ class BatchedPose2DInferencer(Pose2DInferencer):
         if self.cfg.data_mode != 'bottomup':
             raise ValueError(f'batched inference needs a bottom-up model, '
                              f'got data_mode={self.cfg.data_mode!r}')
+
+    def _init_model(self, cfg, weights, device='cpu'):
+        """Build the model as :class:`Pose2DInferencer` does, with
+        :class:`BatchedBottomupPoseEstimator` for MMPose's
+        ``BottomupPoseEstimator`` (:func:`harden_model`)."""
+        if cfg:
+            cfg.model = harden_model(cfg.model)
+        return super()._init_model(cfg, weights, device)
 
     def preprocess(self,
                    inputs: Iterable[InputType],

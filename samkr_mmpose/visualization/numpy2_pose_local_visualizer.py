@@ -21,9 +21,12 @@ class Numpy2PoseLocalVisualizer(PoseLocalVisualizer):
     in 2.4 (the version here), so the first keypoint drawn raises
     ``TypeError``. The OpenCV backend draws one circle per call, so
     :meth:`draw_circles` hands it the radius as a scalar; the matplotlib
-    backend, which draws many, gets it unchanged. Select it in a config
-    with ``visualizer = dict(type='Numpy2PoseLocalVisualizer')``; the
-    arguments are those of :class:`PoseLocalVisualizer`. With the default
+    backend, which draws many, gets it unchanged. Importing
+    ``samkr_mmpose`` registers it also as ``PoseLocalVisualizer`` in
+    MMPose's registry, so configs asking for MMPose's visualizer (MMPose's
+    ``default_runtime.py`` and every config based on it) draw with it; the
+    class ``mmpose.visualization.PoseLocalVisualizer`` itself is unchanged.
+    The arguments are those of :class:`PoseLocalVisualizer`. With the default
     OpenCV backend it draws what MMPose draws with older numpy, about 50
     times faster than the matplotlib backend.
     """
@@ -60,3 +63,10 @@ class Numpy2PoseLocalVisualizer(PoseLocalVisualizer):
             radius = radii.item()
         super().draw_circles(
             center, radius, face_colors=face_colors, alpha=alpha, **kwargs)
+
+
+# the name MMPose's configs ask for builds the fixed subclass
+VISUALIZERS.register_module(
+    name=PoseLocalVisualizer.__name__,
+    module=Numpy2PoseLocalVisualizer,
+    force=True)

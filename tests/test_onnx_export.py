@@ -1,6 +1,6 @@
 # Copyright (c) SAMKR-MMPose Authors. All rights reserved.
-"""``tools/export_onnx.py`` and the NumPy inference of
-:mod:`samkr_deploy`.
+"""The ONNX exporter (:mod:`samkr_mmpose.apis.export_onnx`) and the NumPy
+inference of :mod:`samkr_deploy`.
 
 A tiny SAMKR model with random weights (its centre heatmap lifted so that
 poses come out) and a rescore net is exported through the tool's command
@@ -16,7 +16,6 @@ part is compared with the code it replaces; MMPose's DEKR head is refused.
 """
 import contextlib
 import glob
-import importlib.util
 import io
 import os.path as osp
 import re
@@ -40,17 +39,17 @@ from mmpose.codecs import SPR
 from mmpose.datasets.transforms import BottomupResize
 from mmpose.models.heads.hybrid_heads.dekr_head import \
     RescoreNet as TorchRescoreNet
-from samkr_mmpose.datasets import render_synthetic_image
 from samkr_deploy import (OnnxBottomupPoseEstimator, RescoreNet,
-                                 bottomup_resize, grid_sample,
-                                 heatmap_matching, merge_flipped, pose_nms,
-                                 spr_decode)
+                          bottomup_resize, grid_sample, heatmap_matching,
+                          merge_flipped, pose_nms, spr_decode)
+from samkr_mmpose.apis.export_onnx import (export_and_check, export_onnx,
+                                           reference_poses, set_backend)
+from samkr_mmpose.datasets import render_synthetic_image
 from samkr_mmpose.models import SAMKRHead
 from samkr_mmpose.models.utils import heatmap_matching as torch_matching
 from samkr_mmpose.models.utils import pose_nms as torch_pose_nms
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-SCRIPT = osp.join(ROOT, 'tools', 'export_onnx.py')
 COCO_IMAGES = sorted(
     glob.glob(osp.join(osp.dirname(ROOT), 'shared', 'data', 'coco', '*.jpg')))
 # sizes and batches other than the traced (2, 3, 128, 160)
@@ -70,16 +69,6 @@ model['test_cfg'] = dict(
 """
 
 pytestmark = pytest.mark.usefixtures('one_thread')
-
-
-def load_tool():
-    spec = importlib.util.spec_from_file_location('export_onnx', SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-tool = load_tool()
 
 
 @pytest.fixture(scope='module')
@@ -122,10 +111,8 @@ def exported(model_files, images, tmp_path_factory):
     image = str(tmp_path_factory.mktemp('images') / 'synthetic.jpg')
     mmcv.imwrite(images[0], image)
     printed = io.StringIO()
-    with mock.patch.object(sys, 'argv', [
-            SCRIPT, *model_files, '--out', out, '--images', image
-    ]), contextlib.redirect_stdout(printed):
-        tool.main()
+    with contextlib.redirect_stdout(printed):
+        export_and_check(*model_files, out=out, images=[image])
     return out, printed.getvalue()
 
 
@@ -172,13 +159,13 @@ def test_deformconv_export(model, exported):
     assert proto.opset_import[0].version >= 19
     dims = proto.graph.input[0].type.tensor_type.shape.dim
     assert [bool(d.dim_param) for d in dims] == [True, False, True, True]
-    tool.set_backend(model, 'torchvision')
+    set_backend(model, 'torchvision')
     network_differences(model, out, INPUT_SHAPES)
 
 
 def test_grid_sample_export(model, tmp_path):
     out = str(tmp_path / 'grid_sample.onnx')
-    tool.export_onnx(model, out, backend='torch', opset=16)
+    export_onnx(model, out, backend='torch', opset=16)
     onnx.checker.check_model(out, full_check=True)
     proto = onnx.load(out)
     ops = {node.op_type for node in proto.graph.node}
@@ -209,7 +196,7 @@ def test_numpy_pipeline_matches_mmpose(model, exported, images, flip_test,
     a few poses may differ: 5% of them are allowed to.
     """
     out, _ = exported
-    tool.set_backend(model, 'torchvision')
+    set_backend(model, 'torchvision')
     test_cfg = dict(flip_test=flip_test, match_heatmap=match_heatmap)
     estimator = OnnxBottomupPoseEstimator(out, test_cfg=test_cfg)
     assert estimator.rescore_net is not None
@@ -219,7 +206,7 @@ def test_numpy_pipeline_matches_mmpose(model, exported, images, flip_test,
     try:
         for img in images:
             poses = estimator(img)
-            expected = tool.reference_poses(model, img)
+            expected = reference_poses(model, img)
             assert len(expected[0]) > 0
             found.append(reproduced(*poses, *expected))
             expected_found.append(reproduced(*expected, *poses))
@@ -235,8 +222,7 @@ def test_numpy_pipeline_without_torch(exported, images, tmp_path):
     """The deploy package, copied on its own, runs where PyTorch, MMPose,
     mmcv, mmengine and samkr_mmpose cannot be imported."""
     out, _ = exported
-    shutil.copytree(
-        osp.join(ROOT, 'samkr_deploy'), tmp_path / 'samkr_deploy')
+    shutil.copytree(osp.join(ROOT, 'samkr_deploy'), tmp_path / 'samkr_deploy')
     image = str(tmp_path / 'image.png')
     mmcv.imwrite(images[0], image)
     expected = OnnxBottomupPoseEstimator(out)(mmcv.imread(image))
@@ -457,7 +443,7 @@ def test_dekr_head_is_refused(model_files, tmp_path):
             ValueError,
             match=r'head\.displacement_conv_layers\.1\.adapt_conv is an '
             r'mmcv\.ops\.DeformConv2d.*mmcv::MMCVDeformConv2d'):
-        tool.export_onnx(dekr, str(tmp_path / 'dekr.onnx'))
+        export_onnx(dekr, str(tmp_path / 'dekr.onnx'))
     assert not (tmp_path / 'dekr.onnx').exists()
 
 
@@ -466,9 +452,9 @@ def test_export_errors(model, tmp_path):
             ValueError,
             match=r"backend 'torchvision' needs "
             'opset 19 or later, got 18'):
-        tool.export_onnx(model, str(tmp_path / 'x.onnx'), opset=18)
+        export_onnx(model, str(tmp_path / 'x.onnx'), opset=18)
     with pytest.raises(ValueError, match="Unknown backend 'mmcv'"):
-        tool.export_onnx(model, str(tmp_path / 'x.onnx'), backend='mmcv')
+        export_onnx(model, str(tmp_path / 'x.onnx'), backend='mmcv')
 
 
 def test_estimator_errors(exported, tmp_path):

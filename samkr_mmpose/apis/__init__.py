@@ -8,6 +8,7 @@ from .convert_dekr_to_samkr import (build_samkr_model, convert,
                                     iter_report_rows)
 from .demo_input import input_kind, list_images
 from .draw_predictions import draw_predictions
+from .export_onnx import export_and_check, export_onnx
 from .inference_demo import inference_demo, load_demo_config
 from .publish_model import publish_model
 from .run_demo import DEMO_CONFIGS, point_to_data, run_demo, synthetic_root
@@ -16,7 +17,8 @@ from .train_rescore_net import train_rescore_net
 __all__ = [
     'BatchedPose2DInferencer', 'DEMO_CONFIGS', 'build_samkr_model', 'convert',
     'convert_checkpoint', 'dekr_state_dict', 'displacement_plan',
-    'draw_predictions', 'format_report', 'inference_demo', 'input_kind',
-    'iter_report_rows', 'list_images', 'load_demo_config', 'point_to_data',
-    'publish_model', 'run_demo', 'synthetic_root', 'train_rescore_net'
+    'draw_predictions', 'export_and_check', 'export_onnx', 'format_report',
+    'inference_demo', 'input_kind', 'iter_report_rows', 'list_images',
+    'load_demo_config', 'point_to_data', 'publish_model', 'run_demo',
+    'synthetic_root', 'train_rescore_net'
 ]

@@ -13,11 +13,12 @@ from .merge_flipped import merge_flipped
 from .onnx_bottomup_pose_estimator import (METADATA_KEY,
                                            OnnxBottomupPoseEstimator)
 from .pose_nms import pose_nms
+from .resample import resample
 from .rescore_net import RescoreNet
 from .spr_decode import spr_decode
 
 __all__ = [
     'METADATA_KEY', 'OnnxBottomupPoseEstimator', 'RescoreNet',
     'bottomup_resize', 'grid_sample', 'heatmap_matching', 'merge_flipped',
-    'pose_nms', 'spr_decode'
+    'pose_nms', 'resample', 'spr_decode'
 ]

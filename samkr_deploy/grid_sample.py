@@ -11,11 +11,11 @@ def grid_sample(maps: np.ndarray,
 
     A normalised coordinate ``g`` in [-1, 1] is the pixel
     ``(g + 1) * (size - 1) / 2`` with ``align_corners``, else
-    ``(g + 1) * size / 2 - 1/2``, clipped to ``[0, size - 1]``; neighbours
-    past the last pixel weigh nothing. The float32 arithmetic is that of
-    PyTorch's vectorised CPU kernel as x86-64 builds run it, with fused
-    multiply-adds (emulated in float64), so that the results agree to the
-    bit there.
+    ``(g + 1) * size / 2 - 1/2``, clipped to ``[0, size - 1]`` (NaN to
+    0); neighbours past the last pixel weigh nothing. The float32
+    arithmetic is that of PyTorch's vectorised CPU kernel as x86-64 builds
+    run it, with fused multiply-adds (emulated in float64), so that the
+    results agree to the bit there.
 
     Args:
         maps (np.ndarray): Maps (C, H, W), float32.
@@ -36,7 +36,8 @@ def grid_sample(maps: np.ndarray,
             coord = shifted * np.float32((size - 1) / 2)
         else:
             coord = _fma(shifted, np.float32(size / 2), np.float32(-0.5))
-        coords.append(np.clip(coord, 0, size - 1))
+        # fmax: NaN becomes 0, as in PyTorch's kernel
+        coords.append(np.minimum(np.fmax(coord, 0), size - 1))
     x, y = np.broadcast_arrays(*coords)
     x_low, y_low = np.floor(x), np.floor(y)
     frac_x, frac_y = x - x_low, y - y_low

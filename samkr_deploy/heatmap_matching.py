@@ -19,6 +19,9 @@ def heatmap_matching(keypoints: np.ndarray,
     1. Absorption: a keypoint moves to the nearest of the ``max_peaks``
        highest positive local maxima (``peak_kernel`` window) of its own
        heatmap channel if that peak is closer than ``max_absorb_distance``.
+       The peaks are kept and tried in the order of a stable sort by
+       decreasing height (of equal heights the lower pixel index
+       ``y * W + x`` first); of equally near peaks the first wins.
     2. Refinement: a keypoint scoring above ``adjust_threshold`` moves to
        the centre of an isotropic Gaussian least-squares fitted (Marquardt's
        Levenberg-Marquardt, ``fit_iters`` steps from sigma ``fit_sigma``) to
@@ -34,7 +37,8 @@ def heatmap_matching(keypoints: np.ndarray,
         adjust_threshold (float): Score above which keypoints are refined.
             Defaults to 0.05.
         peak_kernel (int): Odd window of the peak search. Defaults to 5.
-        max_peaks (int): Peaks kept per channel. Defaults to 30.
+        max_peaks (int): Peaks kept per channel, at least 1. Defaults to
+            30.
         fit_radius (int): Half side of the fitted window. Defaults to 6.
         fit_sigma (float): Initial Gaussian sigma. Defaults to 2.
         fit_iters (int): Levenberg-Marquardt steps. Defaults to 50.
@@ -52,7 +56,9 @@ def heatmap_matching(keypoints: np.ndarray,
     if peak_kernel < 1 or peak_kernel % 2 == 0:
         raise ValueError(
             f'peak_kernel must be a positive odd integer, got {peak_kernel}')
-    if len(keypoints) == 0:
+    if max_peaks < 1:
+        raise ValueError(f'max_peaks must be positive, got {max_peaks}')
+    if keypoints.size == 0:
         return keypoints.copy()
 
     matched = _absorb(keypoints, heatmaps, max_absorb_distance, peak_kernel,
@@ -77,8 +83,6 @@ def _absorb(keypoints: np.ndarray, heatmaps: np.ndarray, max_distance: float,
         padded, (kernel, kernel), axis=(1, 2)).max(axis=(-2, -1))
     is_peak = (pooled == heatmaps) & (heatmaps > 0)
     peak_values = np.where(is_peak, heatmaps, -np.inf).reshape(channels, -1)
-    # tied peaks (the replicated border of upsampled heatmaps) in pixel
-    # order; torch.topk leaves their order open
     index = np.argsort(-peak_values, axis=1, kind='stable')[:, :max_peaks]
     values = np.take_along_axis(peak_values, index, 1)
     peaks = np.stack((index % width, index // width),
@@ -118,11 +122,12 @@ def _fit_gaussians(heatmaps: np.ndarray, channels: np.ndarray,
     steps = np.arange(-radius, radius + 1)
     rows, cols = row[:, None] + steps, col[:, None] + steps
     window = (len(points), len(steps), len(steps))
+    # explicit sizes: -1 cannot be inferred when there are no points
+    flat = (len(points), len(steps)**2)
     inside = (((rows >= 0) & (rows < height))[:, :, None]
-              & ((cols >= 0) & (cols < width))[:, None, :])
-    inside = inside.reshape(len(points), -1)
-    grid_y = np.broadcast_to(rows[:, :, None], window).reshape(len(points), -1)
-    grid_x = np.broadcast_to(cols[:, None, :], window).reshape(len(points), -1)
+              & ((cols >= 0) & (cols < width))[:, None, :]).reshape(flat)
+    grid_y = np.broadcast_to(rows[:, :, None], window).reshape(flat)
+    grid_x = np.broadcast_to(cols[:, None, :], window).reshape(flat)
     data = heatmaps[channels[:, None],
                     np.clip(grid_y, 0, height - 1),
                     np.clip(grid_x, 0, width - 1)].astype(np.float64)

@@ -50,7 +50,7 @@ def merge_flipped(heatmaps: np.ndarray,
         flipped_heatmaps = np.concatenate(
             (flipped_heatmaps[..., :1], flipped_heatmaps[..., :-1]), -1)
     flipped_displacements = flipped_displacements.reshape(
-        batch, -1, 2, height, width)[:, flip_indices, :, :, ::-1]
+        batch, channels // 2, 2, height, width)[:, flip_indices, :, :, ::-1]
     ratio = input_width / width
     flipped_displacements = np.concatenate(
         (-flipped_displacements[:, :, :1] +

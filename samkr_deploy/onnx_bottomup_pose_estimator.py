@@ -6,10 +6,10 @@ import numpy as np
 import onnxruntime as ort
 
 from .bottomup_resize import bottomup_resize
-from .grid_sample import grid_sample
 from .heatmap_matching import heatmap_matching
 from .merge_flipped import merge_flipped
 from .pose_nms import pose_nms
+from .resample import resample
 from .rescore_net import RescoreNet
 from .spr_decode import spr_decode
 
@@ -178,10 +178,14 @@ class OnnxBottomupPoseEstimator:
             root_scores = root_scores[keep]
             keypoint_scores = keypoint_scores[keep]
         if cfg['match_heatmap'] and len(keypoints) > 0:
+            # as SAMKRHead._match_heatmap: to the input resolution
+            ratio = decoder['scale_factor']
+            size = [round(n * r) for n, r in zip(heatmaps.shape[:0:-1], ratio)]
             keypoints = heatmap_matching(
                 keypoints,
                 root_scores[:, None] * keypoint_scores,
-                _upsample(heatmaps[:-1], decoder['scale_factor']),
+                resample(heatmaps[:-1], size[::-1], [1 / r for r in ratio],
+                         (0, 0)),
                 max_absorb_distance=cfg['max_absorb_distance'],
                 adjust_threshold=cfg['adjust_threshold'],
                 max_peaks=cfg['max_num_people'])
@@ -189,27 +193,3 @@ class OnnxBottomupPoseEstimator:
             root_scores = root_scores * self.rescore_net(
                 keypoints, keypoint_scores)
         return keypoints, root_scores[:, None] * keypoint_scores
-
-
-def _upsample(heatmaps: np.ndarray,
-              scale_factor: Sequence[float]) -> np.ndarray:
-    """Upsample heatmaps to the input resolution as
-    :meth:`SAMKRHead._match_heatmap` does: heatmap pixel ``u`` at input
-    pixel ``u * ratio``, bilinear, the border replicated.
-
-    Args:
-        heatmaps (np.ndarray): Heatmaps (K, H, W).
-        scale_factor (Sequence[float]): Input over heatmap size ``(x, y)``.
-
-    Returns:
-        np.ndarray: The heatmaps (K, round(H * ratio), round(W * ratio)).
-    """
-    grid = []
-    for size, ratio in zip(heatmaps.shape[:0:-1], scale_factor):
-        pixels = np.arange(round(size * ratio), dtype=np.float32)
-        grid.append(pixels * np.float32(1 / ratio) / (size - 1) * 2 - 1)
-    return grid_sample(
-        heatmaps,
-        grid[0][None, None],
-        grid[1][None, :, None],
-        align_corners=True)

@@ -19,7 +19,9 @@ def pose_nms(keypoints: np.ndarray,
     keypoint score, each pose not yet suppressed keeps the best-scoring pose
     close to it, unless that one is suppressed, and then suppresses all
     poses close to it. At most ``max_dets`` poses of the highest scores are
-    returned.
+    returned. Ties are decided by index (stable sorts): equal mean scores
+    are visited by increasing index, and the best close pose is the one of
+    the lowest index among equals.
 
     Args:
         keypoints (np.ndarray): Poses in shape (N, K, 2).
@@ -32,7 +34,10 @@ def pose_nms(keypoints: np.ndarray,
             30.
 
     Returns:
-        np.ndarray: Indices of the kept poses.
+        np.ndarray: Indices of the kept poses in the order in which the pass
+        keeps them; when ``max_dets`` truncates, the ``max_dets`` of the
+        highest mean scores, by decreasing score and equal scores in that
+        order.
     """
     num_people, num_joints = keypoints.shape[:2]
     if dist_thr <= 0:

@@ -1,4 +1,6 @@
 # Copyright (c) SAMKR-MMPose Authors. All rights reserved.
+from typing import Tuple
+
 import torch
 from torch import Tensor
 
@@ -26,10 +28,14 @@ def heatmap_matching(keypoints: Tensor,
 
     1. Absorption. The peaks of channel ``k`` are its positive local maxima
        (equal to their ``peak_kernel`` x ``peak_kernel`` max-pool), of which
-       the ``max_peaks`` highest are kept. Every keypoint of type ``k`` is
+       the ``max_peaks`` highest are kept, in the order of a stable sort by
+       decreasing height: of equal heights (plateaus, the replicated
+       border of upsampled heatmaps) the lower pixel index ``y * W + x``
+       comes first and is kept first. Every keypoint of type ``k`` is
        moved to the integer position of its nearest (Euclidean) peak of
        channel ``k`` if that peak is closer than ``max_absorb_distance``;
-       otherwise it stays. Peaks of other channels are never used.
+       otherwise it stays. Of equally near peaks the first in that order
+       wins. Peaks of other channels are never used.
     2. Refinement. Every keypoint whose score exceeds ``adjust_threshold``
        (absorbed or not) is rounded to the pixel
        ``(r, c) = (trunc(y + 0.5), trunc(x + 0.5))``, clipped to the map.
@@ -61,7 +67,8 @@ def heatmap_matching(keypoints: Tensor,
             Defaults to 0.05.
         peak_kernel (int): Odd max-pool window of the peak search. Defaults
             to 5.
-        max_peaks (int): Peaks kept per channel. Defaults to 30.
+        max_peaks (int): Peaks kept per channel, at least 1. Defaults to
+            30.
         fit_radius (int): Half side of the fitted window. Defaults to 6.
         fit_sigma (float): Initial Gaussian sigma of the fit. Defaults to 2.
         fit_iters (int): Levenberg-Marquardt steps. Defaults to 50.
@@ -80,7 +87,9 @@ def heatmap_matching(keypoints: Tensor,
     if peak_kernel < 1 or peak_kernel % 2 == 0:
         raise ValueError(
             f'peak_kernel must be a positive odd integer, got {peak_kernel}')
-    if len(keypoints) == 0:
+    if max_peaks < 1:
+        raise ValueError(f'max_peaks must be positive, got {max_peaks}')
+    if keypoints.numel() == 0:
         return keypoints.clone()
 
     matched = _absorb(keypoints, heatmaps, max_absorb_distance, peak_kernel,
@@ -100,7 +109,7 @@ def _absorb(keypoints: Tensor, heatmaps: Tensor, max_distance: float,
     pooled = max_filter2d(heatmaps, kernel)
     is_peak = (pooled == heatmaps) & (heatmaps > 0)
     peak_values = heatmaps.masked_fill(~is_peak, -float('inf')).flatten(1)
-    values, index = peak_values.topk(min(max_peaks, peak_values.shape[1]))
+    values, index = _highest(peak_values, min(max_peaks, peak_values.shape[1]))
     peaks = torch.stack((index % width, index // width), -1).to(keypoints)
 
     # (N, K, M) distances to the peaks of the same channel, sorted by height
@@ -109,6 +118,38 @@ def _absorb(keypoints: Tensor, heatmaps: Tensor, max_distance: float,
     nearest, choice = distances.min(-1)
     snapped = peaks[torch.arange(len(peaks), device=peaks.device), choice]
     return torch.where((nearest < max_distance)[..., None], snapped, keypoints)
+
+
+def _highest(values: Tensor, k: int) -> Tuple[Tensor, Tensor]:
+    """The ``k`` highest positive values of every row and their indices, by
+    decreasing value and equal values by increasing index, as a stable sort
+    gives them (``topk`` picks and orders tied values arbitrarily).
+
+    Args:
+        values (Tensor): Values in shape (R, L), positive or ``-inf``.
+        k (int): Values kept per row, 1 to L.
+
+    Returns:
+        tuple: The values and their indices, both in shape (R, k); a row of
+        fewer positive values ends in ``-inf`` at index 0.
+    """
+    kth = values.topk(k).values[:, -1:]
+    # the candidates: positive and at least the k-th (few, but all of a tie)
+    smallest = torch.nextafter(kth.new_zeros(()), kth.new_ones(()))
+    row, col = (values >= kth.clamp(min=smallest)).nonzero(as_tuple=True)
+    found = values[row, col]
+    order = found.argsort(descending=True, stable=True)
+    order = order[row[order].argsort(stable=True)]
+    row, col, found = row[order], col[order], found[order]
+    counts = torch.bincount(row, minlength=len(values))
+    rank = torch.arange(
+        len(row), device=row.device) - (counts.cumsum(0) - counts)[row]
+    keep = rank < k
+    top_values = values.new_full((len(values), k), -float('inf'))
+    top_values[row[keep], rank[keep]] = found[keep]
+    top_index = row.new_zeros((len(values), k))
+    top_index[row[keep], rank[keep]] = col[keep]
+    return top_values, top_index
 
 
 def _fit_gaussians(heatmaps: Tensor, channels: Tensor, points: Tensor,

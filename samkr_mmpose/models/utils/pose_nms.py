@@ -22,8 +22,14 @@ def pose_nms(keypoints: Tensor,
     suppressed, and then suppresses all poses close to it. At most
     ``max_dets`` poses of the highest scores are returned.
 
-    A pose always counts as close to itself; MMPose's function raises an
-    ``IndexError`` on a pose whose keypoints all coincide instead.
+    Ties are decided by index, as by the stable sorts of the NumPy twin
+    :func:`samkr_deploy.pose_nms`: poses of equal mean score are visited
+    by increasing index, and the best-scoring close pose is the one of the
+    lowest index among equals. MMPose's function visits equal scores in
+    the reverse of NumPy's (unstable) ``argsort`` instead, so with ties its
+    order differs; without ties the two agree. A pose always counts as
+    close to itself; MMPose's function raises an ``IndexError`` on a pose
+    whose keypoints all coincide instead.
 
     Args:
         keypoints (Tensor): Poses in shape (N, K, 2).
@@ -36,8 +42,10 @@ def pose_nms(keypoints: Tensor,
             30.
 
     Returns:
-        Tensor: Indices of the kept poses, in the order of MMPose's
-        function (by decreasing score when ``max_dets`` truncates).
+        Tensor: Indices of the kept poses in the order in which the pass
+        keeps them; when ``max_dets`` truncates, the ``max_dets`` of the
+        highest mean scores, by decreasing score and equal scores in that
+        order.
     """
     num_people, num_joints = keypoints.shape[:2]
     if dist_thr <= 0:
@@ -59,7 +67,7 @@ def pose_nms(keypoints: Tensor,
     close.diagonal().fill_(True)
 
     # greedy pass by decreasing score, a fixed number of steps
-    order = scores.argsort(descending=True)
+    order = scores.argsort(descending=True, stable=True)
     masked = torch.where(close, scores, -float('inf'))
     suppressed = torch.zeros_like(scores, dtype=torch.bool)
     kept, keeps = [], []
@@ -72,5 +80,6 @@ def pose_nms(keypoints: Tensor,
     kept = torch.stack(kept)[torch.stack(keeps)]
 
     if 0 < max_dets < len(kept):
-        kept = kept[scores[kept].argsort(descending=True)[:max_dets]]
+        kept = kept[scores[kept].argsort(descending=True,
+                                         stable=True)[:max_dets]]
     return kept

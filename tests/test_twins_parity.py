@@ -19,8 +19,8 @@ import torch
 
 import samkr_deploy
 from samkr_mmpose.datasets import render_synthetic_image
-from samkr_mmpose.models.heads.samkr_head import _resample as torch_resample
 from samkr_mmpose.models.utils import heatmap_matching, pose_nms
+from samkr_mmpose.models.utils import resample as torch_resample
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 ANN_FILES = sorted(

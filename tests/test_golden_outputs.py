@@ -1,8 +1,17 @@
 # Copyright (c) SAMKR-MMPose Authors. All rights reserved.
-"""The outputs recorded before the redesign of 2026-12 (commit 571389d) by
-``tests/golden_outputs.py`` are still given: state-dict keys exactly,
-pose counts exactly, losses, gradient norms, keypoints and scores within
-the float rounding of :data:`golden_outputs.TOLERANCES`."""
+"""Golden outputs of ``tests/golden_outputs.py`` are still given: state-dict
+keys exactly, pose counts exactly, losses, gradient norms, keypoints and
+scores within the float rounding of :data:`golden_outputs.TOLERANCES`.
+
+``golden_outputs_571389d.npz`` was recorded before the redesign of 2026-12
+(commit 571389d). Everything but heatmap matching still gives it: the
+redesign passed the whole comparison before the matching's tie order was
+fixed. Torch's matching then took its peaks with ``topk``, which orders
+tied peaks arbitrarily; it now takes them in the documented order of its
+NumPy twin (height, then pixel index), which changes which of several
+tied peaks a keypoint moves to. ``golden_outputs.npz``, recorded right
+after that change, holds every path, matching included.
+"""
 import os.path as osp
 
 import numpy as np
@@ -12,7 +21,10 @@ from golden_outputs import TOLERANCES, golden_outputs
 from samkr_deploy import OnnxBottomupPoseEstimator
 from samkr_mmpose.apis import export_onnx
 
-GOLDEN = osp.join(osp.dirname(__file__), 'data', 'golden_outputs.npz')
+DATA = osp.join(osp.dirname(__file__), 'data')
+# the test paths that run heatmap matching in torch (batched: the configs'
+# own test_cfg, which matches)
+MATCHING_PATHS = ('matching', 'multiscale', 'batched')
 
 
 @pytest.fixture(scope='module')
@@ -20,24 +32,42 @@ def outputs():
     return golden_outputs(export_onnx, OnnxBottomupPoseEstimator)
 
 
-def test_same_outputs_as_recorded(outputs):
-    golden = np.load(GOLDEN)
-    assert sorted(outputs) == sorted(golden.files)
+def assert_same(outputs: dict, golden: dict, keys: list) -> int:
+    """Compare ``keys``; return the number of poses compared."""
     poses = 0
-    for key in golden.files:
+    for key in keys:
         expected, actual = golden[key], outputs[key]
-        kind = key.split('/')[-1] if '/loss/' not in key else 'loss'
+        kind = key.split('/')[-1]
+        kind = 'loss' if '/loss/' in key else kind
         kind = 'grad' if '/grad/' in key else kind
         if kind == 'keys':
             np.testing.assert_array_equal(actual, expected, err_msg=key)
             continue
         assert actual.shape == expected.shape, key
-        poses += kind == 'keypoints' and len(expected)
+        poses += len(expected) if kind == 'keypoints' else 0
+        relative = kind in ('loss', 'grad')
         np.testing.assert_allclose(
             actual,
             expected,
-            rtol=TOLERANCES[kind] if kind in ('loss', 'grad') else 0,
-            atol=0 if kind in ('loss', 'grad') else TOLERANCES[kind],
+            rtol=TOLERANCES[kind] if relative else 0,
+            atol=0 if relative else TOLERANCES[kind],
             err_msg=key)
+    return poses
+
+
+def test_same_outputs_as_recorded(outputs):
+    golden = np.load(osp.join(DATA, 'golden_outputs.npz'))
+    assert sorted(outputs) == sorted(golden.files)
     # the comparison is not vacuous: the photos give poses
-    assert poses >= 100
+    assert assert_same(outputs, golden, golden.files) >= 1000
+
+
+def test_same_outputs_as_before_the_redesign(outputs):
+    golden = np.load(osp.join(DATA, 'golden_outputs_571389d.npz'))
+    assert sorted(outputs) == sorted(golden.files)
+    keys = [
+        key for key in golden.files if key.split('/')[0] == 'onnx'
+        or key.split('/')[1] not in MATCHING_PATHS
+    ]
+    assert len(keys) > len(golden.files) / 2
+    assert assert_same(outputs, golden, keys) >= 1000

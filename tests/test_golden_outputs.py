@@ -13,23 +13,27 @@ tied peaks a keypoint moves to. ``golden_outputs.npz``, recorded right
 after that change, holds every path, matching included.
 """
 import os.path as osp
+import subprocess
+import sys
 
 import numpy as np
 import pytest
-from golden_outputs import TOLERANCES, golden_outputs
-
-from samkr_deploy import OnnxBottomupPoseEstimator
-from samkr_mmpose.apis import export_onnx
+from golden_outputs import ROOT, TOLERANCES
 
 DATA = osp.join(osp.dirname(__file__), 'data')
+RECORDER = osp.join(osp.dirname(__file__), 'golden_outputs.py')
 # the test paths that run heatmap matching in torch (batched: the configs'
 # own test_cfg, which matches)
 MATCHING_PATHS = ('matching', 'multiscale', 'batched')
 
 
 @pytest.fixture(scope='module')
-def outputs():
-    return golden_outputs(export_onnx, OnnxBottomupPoseEstimator)
+def outputs(tmp_path_factory):
+    """The outputs of the recorder, run in a process of its own: earlier
+    tests leave global state (threads, caches, registries) behind."""
+    out = str(tmp_path_factory.mktemp('golden') / 'outputs.npz')
+    subprocess.run([sys.executable, RECORDER, out], cwd=ROOT, check=True)
+    return dict(np.load(out))
 
 
 def assert_same(outputs: dict, golden: dict, keys: list) -> int:

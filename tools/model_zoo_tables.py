@@ -1,31 +1,18 @@
 # Copyright (c) SAMKR-MMPose Authors. All rights reserved.
-"""Write the model-zoo tables of the README from the metafiles.
-
-``model-index.yml`` imports one metafile per config family
-(``configs/samkr/hrnet_coco.yml``, ...) in MMPose's format: a
-``Collection`` and, per config, a ``Model`` with ``Config``, ``Metadata``
-(architecture, training data, input size, branches, #Params and FLOPs as
-measured by ``tools/complexity.py``) and, once a checkpoint has been
-trained and evaluated, ``Results`` and ``Weights``. The paper's numbers are
-kept apart in ``Paper Results`` (a field mim ignores), so they are never
-shown as results of these configs.
-
-The tables are written between ``<!-- model-zoo:NAME -->`` and
-``<!-- model-zoo:end -->`` in the collection's README; ``--check`` only
-reports whether they are up to date.
-"""
+"""Command line of :mod:`samkr_mmpose.analysis.model_zoo_tables`."""
 import argparse
 import os.path as osp
 import sys
 from typing import List, Optional
 
 from samkr_mmpose.analysis import write_model_zoo_tables
+from samkr_mmpose.analysis.model_zoo_tables import __doc__ as DESCRIPTION
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(description=DESCRIPTION.split('\n')[0])
     parser.add_argument(
         '--check',
         action='store_true',

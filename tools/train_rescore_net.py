@@ -1,31 +1,6 @@
 # Copyright (c) SAMKR-MMPose Authors. All rights reserved.
-"""Train DEKR's rescore net for a trained model (official DEKR's
-``tools/train_scorenet.py``, which MMPose lacks)::
-
-    python tools/train_rescore_net.py CONFIG CHECKPOINT --out rescore.pth \
-        [--epochs 20] [--lr 1e-3] [--batch-size 1024] [--cfg-options ...]
-
-The model runs over the dataset of ``train_dataloader`` with the pipeline
-of ``test_dataloader`` (no augmentation) and its ``test_cfg``; for every
-pose it predicts, the rescore net's input at test time (keypoints and
-keypoint scores after NMS and heatmap matching) and the OKS with the
-best-matching ground truth are kept (see
-:func:`samkr_mmpose.utils.rescore_samples.collect_rescore_samples`). The
-net (MMPose's ``RescoreNet``, DEKR's 3-layer MLP) is fitted to the OKS with
-an MSE loss and Adam; the defaults are DEKR's ``rescore_coco.yaml``.
-
-``--out`` is a checkpoint of the net alone that the head's rescore net
-loads at initialisation::
-
-    rescore_cfg=dict(in_channels=IN, norm_indexes=(I, J),
-                     init_cfg=dict(type='Pretrained', checkpoint=OUT))
-
-with the ``in_channels`` and ``norm_indexes`` logged (also in the
-checkpoint's ``meta``). An initialisation config only acts when the model
-initialises its weights, i.e. in training; ``tools/test.py`` loads the
-weights of CHECKPOINT only. ``--model-out`` writes a copy of CHECKPOINT with
-the fitted net as ``head.rescore_net``, to test with that ``rescore_cfg``.
-"""
+"""Command line of :func:`samkr_mmpose.apis.train_rescore_net`, DEKR's
+rescore-net training (see its docstring and the README)."""
 import argparse
 
 import torch

@@ -1,7 +1,20 @@
 # Copyright (c) SAMKR-MMPose Authors. All rights reserved.
+import os.path as osp
+
 import pytest
 import torch
+from helpers import SHARED_DATA
 from mmengine.registry import init_default_scope
+
+
+def pytest_sessionstart(session) -> None:
+    """Every inference path is tested on the real photos beside the
+    project: without them the suite does not start."""
+    if not osp.isdir(SHARED_DATA):
+        raise pytest.UsageError(
+            f'the real photos and video are missing: {SHARED_DATA} must '
+            "hold the mini sets of MMPose's tests (coco/, crowdpose/, "
+            'ochuman/ and the video), as CI has them')
 
 
 @pytest.fixture(autouse=True)

@@ -25,15 +25,13 @@ from typing import Callable, Dict, List
 
 import numpy as np
 import torch
-from helpers import dataset_meta, make_batch, shrink_options
+from helpers import ROOT, SHARED_DATA, dataset_meta, make_batch, shrink_options
 from mmengine.config import Config
 from mmengine.dataset import Compose, pseudo_collate
 
 from mmpose.registry import MODELS
 from mmpose.utils import register_all_modules
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-DATA = osp.join(osp.dirname(ROOT), 'shared', 'data')
 CONFIGS = {
     'w32_coco': 'samkr/samkr_hrnet-w32_8xb10-140e_coco-512x512.py',
     'w32_crowdpose': 'samkr/samkr_hrnet-w32_8xb10-140e_crowdpose-512x512.py',
@@ -62,7 +60,7 @@ def photos(num_keypoints: int) -> List[str]:
     folders = ['crowdpose'] if num_keypoints == 14 else ['coco', 'ochuman']
     return sorted(
         path for folder in folders
-        for path in glob.glob(osp.join(DATA, folder, '*.jpg')))
+        for path in glob.glob(osp.join(SHARED_DATA, folder, '*.jpg')))
 
 
 def load_config(name: str) -> Config:

@@ -15,6 +15,10 @@ from mmpose.structures import PoseDataSample
 
 DATASET_META_FILES = {17: 'coco.py', 14: 'crowdpose.py'}
 MMPOSE_CONFIGS = osp.join(osp.dirname(mmpose.__file__), '.mim', 'configs')
+TESTS = osp.dirname(osp.abspath(__file__))
+ROOT = osp.dirname(TESTS)
+# the real photos and video beside the project (CI has them too)
+SHARED_DATA = osp.join(osp.dirname(ROOT), 'shared', 'data')
 
 
 def dataset_meta(num_keypoints: int) -> dict:

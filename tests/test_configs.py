@@ -10,7 +10,7 @@ import re
 import socket
 
 import pytest
-from helpers import MMPOSE_CONFIGS
+from helpers import MMPOSE_CONFIGS, ROOT
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
@@ -18,7 +18,7 @@ from mmpose.registry import MODELS
 from samkr_mmpose.models.layers import AdaptiveConvBlock, SubspaceAttention
 from samkr_mmpose.models.losses import AdaptiveHeatmapLoss
 
-CONFIG_DIR = osp.join(osp.dirname(osp.dirname(__file__)), 'configs', 'samkr')
+CONFIG_DIR = osp.join(ROOT, 'configs', 'samkr')
 NAME = re.compile(r'^(?P<algo>samkr(-[a-z0-9]+)*)_hrnet-w(?P<width>32|48)_'
                   r'(?P<gpus>\d+)xb(?P<batch>\d+)-(?P<epochs>\d+)e_'
                   r'(?P<dataset>coco|crowdpose)-(?P<size>\d+)x(?P=size)\.py$')

@@ -13,7 +13,7 @@ import sys
 import cv2
 import numpy as np
 import pytest
-from helpers import shrink_options
+from helpers import ROOT, shrink_options
 from mmengine.config import Config
 from mmengine.structures import InstanceData
 
@@ -23,7 +23,6 @@ from mmpose.structures import PoseDataSample
 from samkr_mmpose.apis import DEMO_CONFIGS, draw_predictions, point_to_data
 from samkr_mmpose.datasets import generate_synthetic_crowd
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIG = osp.join(ROOT, 'configs', 'samkr',
                   'samkr_hrnet-w32_8xb10-140e_coco-512x512.py')
 MIM = osp.join(osp.dirname(sys.executable), 'mim')

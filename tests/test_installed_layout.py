@@ -9,8 +9,8 @@ import subprocess
 import sys
 
 import pytest
+from helpers import ROOT
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 # what setup.py reads or ships
 SOURCES = ('setup.py', 'MANIFEST.in', 'README.md', 'model-index.yml',
            'requirements', 'samkr_mmpose', 'samkr_deploy', 'configs', 'tools')
@@ -58,7 +58,6 @@ def test_configs_and_model_index_are_shipped(installed):
         osp.join(mim, 'configs', '_base_', 'samkr_hardened_runtime.py'))
 
 
-@pytest.mark.skipif(not osp.isfile(MIM), reason='openmim is not installed')
 def test_mim_search_lists_the_models(installed):
     result = subprocess.run([MIM, 'search', 'samkr_mmpose', '--valid-config'],
                             capture_output=True,

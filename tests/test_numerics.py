@@ -12,7 +12,7 @@ import sys
 import numpy as np
 import pytest
 import torch
-from helpers import TINY_CONFIG, shrink_options, spr_codec
+from helpers import ROOT, TINY_CONFIG, shrink_options, spr_codec
 from mmengine.config import Config
 from mmengine.runner import CheckpointLoader
 from mmengine.structures import PixelData
@@ -25,7 +25,6 @@ from samkr_mmpose.engine import CPUAmpOptimWrapper
 from samkr_mmpose.models import SubspaceAttention
 from samkr_mmpose.ops import max_filter2d
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIG = osp.join(ROOT, 'configs', 'samkr',
                   'samkr_hrnet-w32_8xb10-140e_coco-512x512.py')
 INPUT = 64

@@ -14,15 +14,13 @@ import math
 import os.path as osp
 
 import pytest
-from helpers import data_options, shrink_options
+from helpers import ROOT, SHARED_DATA, data_options, shrink_options
 from mmengine.config import Config
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
 from samkr_mmpose.datasets import generate_synthetic_crowd
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-SHARED_DATA = osp.join(osp.dirname(ROOT), 'shared', 'data')
 CONFIGS = {
     'coco': [
         'configs/samkr/samkr_hrnet-w32_8xb10-140e_coco-512x512.py',
@@ -101,8 +99,6 @@ def check_run(dataset: str,
         assert math.isfinite(value) and low <= value <= 1, (name, value)
 
 
-@pytest.mark.skipif(
-    not osp.isdir(SHARED_DATA), reason='../shared/data is not here')
 @pytest.mark.parametrize('dataset, config',
                          [(name, config) for name, configs in CONFIGS.items()
                           for config in configs])

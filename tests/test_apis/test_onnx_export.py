@@ -31,7 +31,7 @@ import onnxruntime as ort
 import pytest
 import torch
 import torch.nn.functional as F
-from helpers import TINY_CONFIG, assert_close, dataset_meta
+from helpers import ROOT, TINY_CONFIG, assert_close, dataset_meta
 from mmengine.config import Config
 
 from mmpose.apis import init_model
@@ -49,7 +49,6 @@ from samkr_mmpose.models import SAMKRHead
 from samkr_mmpose.models.utils import heatmap_matching as torch_matching
 from samkr_mmpose.models.utils import pose_nms as torch_pose_nms
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 COCO_IMAGES = sorted(
     glob.glob(osp.join(osp.dirname(ROOT), 'shared', 'data', 'coco', '*.jpg')))
 # sizes and batches other than the traced (2, 3, 128, 160)

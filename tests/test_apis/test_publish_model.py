@@ -13,7 +13,7 @@ from datetime import date
 import numpy as np
 import pytest
 import torch
-from helpers import dataset_meta
+from helpers import ROOT, dataset_meta
 from mmengine.logging import MessageHub
 from mmengine.runner import save_checkpoint
 from mmengine.runner.checkpoint import get_state_dict, weights_to_cpu
@@ -21,7 +21,6 @@ from mmengine.runner.checkpoint import get_state_dict, weights_to_cpu
 from samkr_mmpose import SAMKRHead
 from samkr_mmpose.apis import publish_model
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 STEM = 'samkr_hrnet-w32_8xb10-140e_crowdpose-512x512'
 
 

@@ -12,7 +12,7 @@ from collections import OrderedDict
 
 import pytest
 import torch
-from helpers import assert_close, dataset_meta, shrink_options
+from helpers import ROOT, assert_close, dataset_meta, shrink_options
 from mmengine.config import Config
 from mmengine.hub import get_config
 from mmengine.logging import HistoryBuffer, MessageHub
@@ -23,7 +23,6 @@ from mmengine.runner.checkpoint import get_state_dict, weights_to_cpu
 from mmpose.registry import MODELS
 from samkr_mmpose.apis import convert_dekr_to_samkr as tool
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 DEKR_CONFIGS = {
     17:
     'mmpose::body_2d_keypoint/dekr/coco/'

@@ -15,6 +15,7 @@ import os.path as osp
 
 import numpy as np
 import pytest
+from helpers import ROOT
 import torch
 
 import samkr_deploy
@@ -22,7 +23,6 @@ from samkr_mmpose.datasets import render_synthetic_image
 from samkr_mmpose.models.utils import heatmap_matching, pose_nms
 from samkr_mmpose.models.utils import resample as torch_resample
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 ANN_FILES = sorted(
     glob.glob(osp.join(osp.dirname(ROOT), 'shared', 'data', '*', '*.json')))
 RATIO = 4

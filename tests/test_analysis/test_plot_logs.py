@@ -16,6 +16,7 @@ from typing import Optional, Sequence
 
 import matplotlib.image
 import pytest
+from helpers import ROOT
 import torch
 from mmengine.evaluator import BaseMetric
 from mmengine.hooks import Hook
@@ -27,7 +28,6 @@ from mmengine.runner import Runner
 import samkr_mmpose  # noqa: F401
 from samkr_mmpose import analysis
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 SCRIPT = osp.join(ROOT, 'tools', 'plot_logs.py')
 LOSSES = ['loss', 'loss/heatmap', 'loss/displacement']
 

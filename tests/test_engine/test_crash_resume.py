@@ -16,7 +16,7 @@ import time
 
 import pytest
 import torch
-from helpers import shrink_options
+from helpers import ROOT, shrink_options
 from mmengine.config import Config
 from mmengine.hooks import CheckpointHook
 from mmengine.logging import MessageHub, MMLogger
@@ -27,7 +27,6 @@ from samkr_mmpose.engine.atomic_local_backend import AtomicLocalBackend
 from samkr_mmpose.engine.hooks.atomic_checkpoint_hook import \
     AtomicCheckpointHook
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIG = osp.join(ROOT, 'configs', 'samkr',
                   'samkr_hrnet-w32_8xb10-140e_coco-512x512.py')
 NUM_IMAGES, BATCH_SIZE, EPOCHS = 6, 2, 3

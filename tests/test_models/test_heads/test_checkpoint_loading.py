@@ -14,7 +14,7 @@ import zipfile
 import numpy as np
 import pytest
 import torch
-from helpers import dataset_meta
+from helpers import ROOT, dataset_meta
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import HistoryBuffer
 from mmengine.model import BaseModel
@@ -26,7 +26,6 @@ from samkr_mmpose.utils import (CHECKPOINT_SAFE_GLOBALS,
                                 history_buffer_getattr,
                                 register_checkpoint_safe_globals)
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 # globals torch's weights-only unpickler allows without any registration
 TORCH_DEFAULT_GLOBALS = {
     '_codecs.encode', 'collections.Counter', 'collections.OrderedDict',

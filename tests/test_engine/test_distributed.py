@@ -12,7 +12,7 @@ import sys
 
 import pytest
 import torch
-from helpers import assert_close, shrink_options
+from helpers import ROOT, TESTS, assert_close, shrink_options
 from mmengine.config import Config
 from mmengine.dist import all_reduce
 from mmengine.hooks import Hook
@@ -20,8 +20,6 @@ from mmengine.hooks import Hook
 from mmpose.registry import HOOKS
 from samkr_mmpose.datasets import generate_synthetic_crowd
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-TESTS = osp.dirname(osp.abspath(__file__))
 CONFIG = osp.join(ROOT, 'configs', 'samkr',
                   'samkr_hrnet-w32_8xb10-140e_coco-512x512.py')
 NUM_IMAGES, GLOBAL_BATCH = 12, 4

@@ -20,7 +20,7 @@ import mmcv
 import numpy as np
 import pytest
 import torch
-from helpers import dataset_meta
+from helpers import ROOT, SHARED_DATA, dataset_meta
 from mmengine.config import Config
 from mmengine.structures import InstanceData
 
@@ -31,8 +31,6 @@ from mmpose.visualization import PoseLocalVisualizer
 from samkr_mmpose.datasets import render_synthetic_image
 from samkr_mmpose.visualization import Numpy2PoseLocalVisualizer
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-SHARED_DATA = osp.join(osp.dirname(ROOT), 'shared', 'data')
 BASE_CONFIG = osp.join(ROOT, 'configs', 'synthetic',
                        'samkr_hrnet-w16_1xb16-16e_synthcoco-160x160.py')
 # the visualizer the SAMKR configs should select, and its module
@@ -266,7 +264,6 @@ def test_inferencer_synthetic_video(inferencer, reference_model, tmp_path):
     check_video(inferencer, reference_model, video, str(tmp_path / 'out'))
 
 
-@pytest.mark.skipif(not osp.isdir(SHARED_DATA), reason='needs ../shared/data')
 def test_inferencer_shared_data(inferencer, reference_model, tmp_path):
     check_folder(inferencer, reference_model, osp.join(SHARED_DATA, 'coco'),
                  str(tmp_path / 'coco'))

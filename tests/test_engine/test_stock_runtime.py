@@ -8,7 +8,7 @@ import shutil
 
 import numpy as np
 import pytest
-from helpers import MMPOSE_CONFIGS, data_options, dataset_meta, shrink_options
+from helpers import MMPOSE_CONFIGS, ROOT, SHARED_DATA, data_options, dataset_meta, shrink_options
 from mmengine.config import Config
 from mmengine.hooks import CheckpointHook
 from mmengine.runner import EpochBasedTrainLoop, IterBasedTrainLoop, Runner
@@ -28,8 +28,6 @@ from samkr_mmpose.engine import (AtomicCheckpointHook, KeypointConsistencyHook,
 from samkr_mmpose.models import BatchedBottomupPoseEstimator
 from samkr_mmpose.visualization import Numpy2PoseLocalVisualizer
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-SHARED_DATA = osp.join(osp.dirname(ROOT), 'shared', 'data')
 HARDENED_LINE = "    '../_base_/samkr_hardened_runtime.py',"
 # config (under configs/), dataset, val_interval of the paper's configs
 CONFIGS = {
@@ -44,8 +42,6 @@ SHARED_SETS = {
     'crowdpose':
     ('test_crowdpose.json', 2, CrowdPoseDataset, CheckedCrowdPoseDataset),
 }
-needs_data = pytest.mark.skipif(
-    not osp.isdir(SHARED_DATA), reason='../shared/data is not here')
 
 
 @pytest.fixture(scope='module')
@@ -88,7 +84,6 @@ def hook_types(runner: Runner) -> list:
     return [type(hook) for hook in runner.hooks]
 
 
-@needs_data
 @pytest.mark.parametrize('name', CONFIGS)
 def test_trains_on_stock_components(name, stock_configs, tmp_path):
     dataset, _ = CONFIGS[name]
@@ -111,7 +106,6 @@ def test_trains_on_stock_components(name, stock_configs, tmp_path):
         assert not type(hook).__module__.startswith('samkr_mmpose')
 
 
-@needs_data
 @pytest.mark.parametrize('name', CONFIGS)
 def test_builds_the_hardened_components(name, tmp_path):
     dataset, _ = CONFIGS[name]

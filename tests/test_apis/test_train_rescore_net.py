@@ -20,7 +20,7 @@ from collections import defaultdict
 import numpy as np
 import pytest
 import torch
-from helpers import data_options, dataset_meta, shrink_options
+from helpers import ROOT, data_options, dataset_meta, shrink_options
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 from mmengine.runner import Runner, load_checkpoint
@@ -36,7 +36,6 @@ from samkr_mmpose.utils.best_match_oks import best_match_oks
 from samkr_mmpose.utils.fit_rescore_net import fit_rescore_net
 from samkr_mmpose.utils.rescore_samples import collect_rescore_samples
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIG = osp.join(ROOT, 'configs', 'synthetic',
                   'samkr_hrnet-w16_1xb16-16e_synthcoco-160x160.py')
 COCO = dataset_meta(17)

@@ -8,6 +8,7 @@ import os
 import os.path as osp
 
 import pytest
+from helpers import ROOT
 import torch
 from click.testing import CliRunner
 from mim.commands import search
@@ -18,7 +19,6 @@ from modelindex.load_model_index import load
 from mmpose.registry import MODELS
 from samkr_mmpose.analysis import model_zoo_tables as tool
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 README_DIR = 'configs/samkr'
 
 METAFILES = tool.load_metafiles(osp.join(ROOT, 'model-index.yml'))

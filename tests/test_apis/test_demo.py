@@ -17,12 +17,12 @@ import sys
 import mmcv
 import numpy as np
 import pytest
-from test_inferencer import (BASE_CONFIG, SHARED_DATA, write_images,
-                             write_model, write_video)
+from helpers import ROOT, SHARED_DATA
+from test_inferencer import (BASE_CONFIG, write_images, write_model,
+                             write_video)
 
 from samkr_mmpose import apis as demo
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 SCRIPT = osp.join(ROOT, 'tools', 'demo.py')
 
 pytestmark = pytest.mark.usefixtures('one_thread')
@@ -169,7 +169,6 @@ def test_demo_synthetic_video(model_files, tmp_path, capsys):
     check_demo_video(model_files, video, str(tmp_path / 'out'), capsys)
 
 
-@pytest.mark.skipif(not osp.isdir(SHARED_DATA), reason='needs ../shared/data')
 def test_demo_shared_video(model_files, tmp_path, capsys):
     folder = osp.join(SHARED_DATA, 'video')
     for name in sorted(os.listdir(folder)):

@@ -11,7 +11,7 @@ import sys
 import mmcv.ops
 import pytest
 import torch
-from helpers import shrink_options
+from helpers import ROOT, shrink_options
 from mmcv.ops import deform_conv
 from mmengine.dataset import Compose
 
@@ -21,7 +21,6 @@ from mmpose.apis import init_model
 from samkr_mmpose.benchmark import (Clock, load_benchmark_config, measure,
                                     route_mmcv_deform_conv, stage_timer)
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 SAMKR = 'samkr_hrnet-w32_8xb10-140e_coco-512x512'
 DEKR = 'dekr_hrnet-w32_8xb10-140e_coco-512x512'
 

@@ -10,7 +10,7 @@ import sys
 
 import numpy as np
 import pytest
-from helpers import dataset_meta
+from helpers import ROOT, dataset_meta
 
 from mmpose.datasets import CocoDataset, CrowdPoseDataset
 from mmpose.evaluation import CocoMetric
@@ -18,7 +18,6 @@ from samkr_mmpose.datasets import (generate_synthetic_crowd,
                                    render_synthetic_image)
 from samkr_mmpose.datasets.synthetic_crowd import JOINTS
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 
 @pytest.fixture(scope='module')

@@ -8,9 +8,9 @@ import os
 import os.path as osp
 
 import pytest
-from helpers import ROOT
 import torch
 from click.testing import CliRunner
+from helpers import ROOT
 from mim.commands import search
 from mmengine.config import Config
 from mmengine.registry import init_default_scope

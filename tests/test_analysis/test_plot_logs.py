@@ -16,8 +16,8 @@ from typing import Optional, Sequence
 
 import matplotlib.image
 import pytest
-from helpers import ROOT
 import torch
+from helpers import ROOT
 from mmengine.evaluator import BaseMetric
 from mmengine.hooks import Hook
 from mmengine.model import BaseModel

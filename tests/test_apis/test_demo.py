@@ -18,8 +18,7 @@ import mmcv
 import numpy as np
 import pytest
 from helpers import ROOT, SHARED_DATA
-from test_inferencer import (BASE_CONFIG, write_images, write_model,
-                             write_video)
+from test_inferencer import BASE_CONFIG, write_images, write_model, write_video
 
 from samkr_mmpose import apis as demo
 

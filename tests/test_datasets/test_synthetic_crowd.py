@@ -19,7 +19,6 @@ from samkr_mmpose.datasets import (generate_synthetic_crowd,
 from samkr_mmpose.datasets.synthetic_crowd import JOINTS
 
 
-
 @pytest.fixture(scope='module')
 def coco_root(tmp_path_factory):
     root = str(tmp_path_factory.mktemp('synthetic_coco'))

@@ -15,8 +15,8 @@ import os.path as osp
 
 import numpy as np
 import pytest
-from helpers import ROOT
 import torch
+from helpers import ROOT
 
 import samkr_deploy
 from samkr_mmpose.datasets import render_synthetic_image

@@ -8,7 +8,8 @@ import shutil
 
 import numpy as np
 import pytest
-from helpers import MMPOSE_CONFIGS, ROOT, SHARED_DATA, data_options, dataset_meta, shrink_options
+from helpers import (MMPOSE_CONFIGS, ROOT, SHARED_DATA, data_options,
+                     dataset_meta, shrink_options)
 from mmengine.config import Config
 from mmengine.hooks import CheckpointHook
 from mmengine.runner import EpochBasedTrainLoop, IterBasedTrainLoop, Runner

@@ -296,3 +296,16 @@ def test_main_config_sets_only_the_paper_deltas(name):
         for target in node.targets
     }
     assert assigned <= PAPER_DELTAS, assigned - PAPER_DELTAS
+
+
+def test_readme_snippet_builds_the_main_head(tmp_path):
+    """The README's "Using SAMKR in your MMPose configs" snippet gives the
+    head of the repo's main W32 COCO config, losses included."""
+    with open(osp.join(ROOT, 'README.md'), encoding='utf-8') as f:
+        section = f.read().split('## Using SAMKR in your MMPose configs')[1]
+    snippet = section.split('```python\n')[1].split('```')[0]
+    path = tmp_path / 'readme_snippet.py'
+    path.write_text(snippet)
+    head = Config.fromfile(str(path)).model.head
+    expected = load('samkr_hrnet-w32_8xb10-140e_coco-512x512.py').model.head
+    assert head.to_dict() == expected.to_dict()

@@ -31,7 +31,9 @@ model = dict(
         type='SAMKRHead',
         num_channels_per_keypoint=16,
         num_subspaces=8,
-        # SWAHR's weight adaptation replaces the codec's heatmap weights
+        # SWAHR's weight adaptation replaces the codec's heatmap weights;
+        # averaged over the K+1 channels (centre included) as DEKR does,
+        # channel_mean='keypoints' gives SWAHR's own averaging over K
         heatmap_loss=dict(_delete_=True, type='AdaptiveHeatmapLoss'),
         scale_loss=dict(type='HeatmapScaleLoss')),
     # DEKR's matching of the regressed keypoints to heatmap peaks

@@ -12,7 +12,7 @@ import sys
 
 import pytest
 import torch
-from helpers import ROOT, TESTS, assert_close, shrink_options
+from helpers import ROOT, assert_close, shrink_options
 from mmengine.config import Config
 from mmengine.dist import all_reduce
 from mmengine.hooks import Hook
@@ -20,6 +20,8 @@ from mmengine.hooks import Hook
 from mmpose.registry import HOOKS
 from samkr_mmpose.datasets import generate_synthetic_crowd
 
+# the runner imports this module for the toy model registered in it
+HERE = osp.dirname(osp.abspath(__file__))
 CONFIG = osp.join(ROOT, 'configs', 'samkr',
                   'samkr_hrnet-w32_8xb10-140e_coco-512x512.py')
 NUM_IMAGES, GLOBAL_BATCH = 12, 4
@@ -98,7 +100,7 @@ def run(args: list, **env: str) -> str:
         capture_output=True,
         text=True,
         cwd=ROOT,
-        env=dict(ENV, PYTHONPATH=TESTS, **env))
+        env=dict(ENV, PYTHONPATH=HERE, **env))
     assert result.returncode == 0, result.stderr[-3000:]
     return result.stdout + result.stderr
 

@@ -24,10 +24,17 @@ class AdaptiveHeatmapLoss(nn.Module):
       :math:`H^\gamma |1 - P| + (1 - H^\gamma) |P|`, which balances
       foreground and background without a fixed background weight.
 
-    The loss is the mean of the weighted squared errors. With DEKR's
-    heatmaps (K keypoint channels followed by the instance-centre channel)
-    the weights apply to every channel and the scales to the keypoint
-    channels only (the head passes a zero scale for the centre). The weight
+    With DEKR's heatmaps (K keypoint channels followed by the
+    instance-centre channel) the weights apply to every channel and the
+    scales to the keypoint channels only (the head passes a zero scale for
+    the centre). By default the loss is the mean of the weighted squared
+    errors over all K+1 channels, as DEKR averages its heatmap loss: each
+    keypoint channel then gets K/(K+1) of the gradient it gets in SWAHR,
+    whose HigherHRNet heatmaps have no centre channel (17/18 on COCO, 14/15
+    on CrowdPose), and the balance with the scale regulariser shifts by as
+    much. ``channel_mean='keypoints'`` divides the sum by the K keypoint
+    channels instead, SWAHR's own normalisation of each keypoint channel,
+    the centre channel weighing as one more of them. The weight
     replaces the SPR codec's fixed background weight, so the codec's
     ``heatmap_weights`` are ignored unless ``use_target_weight`` is set;
     the heatmap mask (ignored crowd regions) always applies.
@@ -37,6 +44,9 @@ class AdaptiveHeatmapLoss(nn.Module):
             0.01, as in SWAHR.
         use_target_weight (bool): Also multiply by the target weights
             given to :meth:`forward`. Defaults to ``False``.
+        channel_mean (str): The channels the loss is averaged over:
+            ``'all'`` (DEKR's) or ``'keypoints'`` (SWAHR's: all but the last,
+            instance-centre, channel). Defaults to ``'all'``.
         loss_weight (float): Weight of the loss. Defaults to 1.0.
 
     .. _`Rethinking the Heatmap Regression for Bottom-up Human Pose
@@ -46,10 +56,15 @@ class AdaptiveHeatmapLoss(nn.Module):
     def __init__(self,
                  gamma: float = 0.01,
                  use_target_weight: bool = False,
+                 channel_mean: str = 'all',
                  loss_weight: float = 1.) -> None:
         super().__init__()
         if gamma <= 0:
             raise ValueError(f'gamma must be positive, got {gamma}')
+        if channel_mean not in ('all', 'keypoints'):
+            raise ValueError("channel_mean must be 'all' or 'keypoints', "
+                             f'got {channel_mean!r}')
+        self.channel_mean = channel_mean
         self.gamma = gamma
         self.use_target_weight = use_target_weight
         self.loss_weight = loss_weight
@@ -92,4 +107,12 @@ class AdaptiveHeatmapLoss(nn.Module):
                 (loss.ndim - target_weights.ndim))
         if mask is not None:
             loss = loss * mask
-        return loss.mean() * self.loss_weight
+        if self.channel_mean == 'all':
+            return loss.mean() * self.loss_weight
+        batch_size, channels, height, width = loss.shape
+        if channels < 2:
+            raise ValueError(
+                "channel_mean='keypoints' needs keypoint channels followed "
+                f'by the instance-centre channel, got {channels} channel')
+        num_pixels = batch_size * (channels - 1) * height * width
+        return loss.sum() / num_pixels * self.loss_weight

@@ -49,6 +49,35 @@ def test_adaptive_heatmap_loss_matches_direct_formula(batch):
     assert unscaled.item() != pytest.approx(value.item(), rel=1e-3)
 
 
+@pytest.mark.parametrize('channel_mean, share', [('all', 4 / 5),
+                                                 ('keypoints', 1)])
+def test_channel_mean_gives_keypoints_swahr_share(batch, channel_mean,
+                                                  share):
+    """Four keypoint channels and the centre channel: the keypoint
+    gradients are SWAHR's own (its loss on the keypoint channels alone)
+    with ``'keypoints'``, and K/(K+1) of them with DEKR's mean."""
+    pred, gt, scale, mask = batch
+    loss = MODELS.build(
+        dict(type='AdaptiveHeatmapLoss', channel_mean=channel_mean))
+    output = torch.from_numpy(pred).requires_grad_()
+    t = [torch.from_numpy(a) for a in (gt, scale, mask)]
+    loss(output, t[0], None, t[2], scales=t[1]).backward()
+    keypoints = torch.from_numpy(pred[:, :4]).requires_grad_()
+    swahr = MODELS.build(dict(type='AdaptiveHeatmapLoss'))
+    swahr(keypoints, t[0][:, :4], None, t[2], scales=t[1][:, :4]).backward()
+    torch.testing.assert_close(output.grad[:, :4], share * keypoints.grad)
+    value = loss(output, *t[:1], None, t[2], scales=t[1]).item()
+    assert value == pytest.approx(
+        direct_swahr(pred, gt, scale, mask) * 5 / (5 if share < 1 else 4),
+        rel=1e-12)
+
+
+def test_channel_mean_is_checked():
+    with pytest.raises(ValueError, match="channel_mean must be 'all' or "
+                       "'keypoints', got 'centre'"):
+        MODELS.build(dict(type='AdaptiveHeatmapLoss', channel_mean='centre'))
+
+
 def test_scaled_target_is_second_order_expansion_of_power():
     """H (1 + s ln H + (s ln H)^2 / 2) is H^(1+s) up to the third-order
     term of exp(s ln H)."""

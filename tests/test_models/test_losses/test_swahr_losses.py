@@ -51,8 +51,7 @@ def test_adaptive_heatmap_loss_matches_direct_formula(batch):
 
 @pytest.mark.parametrize('channel_mean, share', [('all', 4 / 5),
                                                  ('keypoints', 1)])
-def test_channel_mean_gives_keypoints_swahr_share(batch, channel_mean,
-                                                  share):
+def test_channel_mean_gives_keypoints_swahr_share(batch, channel_mean, share):
     """Four keypoint channels and the centre channel: the keypoint
     gradients are SWAHR's own (its loss on the keypoint channels alone)
     with ``'keypoints'``, and K/(K+1) of them with DEKR's mean."""
@@ -73,8 +72,10 @@ def test_channel_mean_gives_keypoints_swahr_share(batch, channel_mean,
 
 
 def test_channel_mean_is_checked():
-    with pytest.raises(ValueError, match="channel_mean must be 'all' or "
-                       "'keypoints', got 'centre'"):
+    with pytest.raises(
+            ValueError,
+            match="channel_mean must be 'all' or "
+            "'keypoints', got 'centre'"):
         MODELS.build(dict(type='AdaptiveHeatmapLoss', channel_mean='centre'))
 
 

@@ -52,7 +52,11 @@ META_KEYS = ('id', 'img_id', 'img_path', 'ori_shape', 'img_shape',
              'input_size', 'input_center', 'input_scale', 'flip',
              'flip_direction', 'flip_indices', 'skeleton_links')
 # float rounding allowed after a refactor, per value
-TOLERANCES = dict(loss=1e-5, grad=1e-4, keypoints=1e-3, scores=1e-5)
+# (rtol, atol) per value: float32 rounding, which differs between CPUs
+# (ONNX Runtime's kernels on Intel vs AMD); scores of random weights reach
+# 1e4, so they are compared relative to their size too
+TOLERANCES = dict(
+    loss=(1e-5, 0), grad=(1e-4, 0), keypoints=(0, 1e-3), scores=(1e-5, 1e-5))
 
 
 def photos(num_keypoints: int) -> List[str]:

@@ -49,13 +49,9 @@ def assert_same(outputs: dict, golden: dict, keys: list) -> int:
             continue
         assert actual.shape == expected.shape, key
         poses += len(expected) if kind == 'keypoints' else 0
-        relative = kind in ('loss', 'grad')
+        rtol, atol = TOLERANCES[kind]
         np.testing.assert_allclose(
-            actual,
-            expected,
-            rtol=TOLERANCES[kind] if relative else 0,
-            atol=0 if relative else TOLERANCES[kind],
-            err_msg=key)
+            actual, expected, rtol=rtol, atol=atol, err_msg=key)
     return poses
 
 

@@ -12,7 +12,7 @@ import sys
 
 import pytest
 import torch
-from helpers import ROOT, assert_close, shrink_options
+from helpers import ROOT, TESTS, assert_close, shrink_options
 from mmengine.config import Config
 from mmengine.dist import all_reduce
 from mmengine.hooks import Hook
@@ -100,7 +100,7 @@ def run(args: list, **env: str) -> str:
         capture_output=True,
         text=True,
         cwd=ROOT,
-        env=dict(ENV, PYTHONPATH=HERE, **env))
+        env=dict(ENV, PYTHONPATH=os.pathsep.join([HERE, TESTS]), **env))
     assert result.returncode == 0, result.stderr[-3000:]
     return result.stdout + result.stderr
 

@@ -13,7 +13,7 @@ def merge_flipped(heatmaps: np.ndarray,
                   shift_heatmap: bool = False
                   ) -> Tuple[np.ndarray, np.ndarray]:
     """Average the outputs of an input and of its mirror image (flip test)
-    as :meth:`SAMKRHead._forward_flip` does, in NumPy.
+    as :func:`samkr_mmpose.models.utils.flip_forward` does, in NumPy.
 
     The outputs of the mirror image are mirrored back, their keypoint
     channels swapped by ``flip_indices`` (the centre heatmap stays last) and

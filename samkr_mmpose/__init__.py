@@ -22,9 +22,10 @@ from .models import (AdaptiveConvBlock, AdaptiveHeatmapLoss,
                      BatchedBottomupPoseEstimator, BottomupPostProcessor,
                      DisplacementBranchLayout, HeatmapScaleLoss,
                      MultiBackendDeformConv2d, MultiScaleBottomupPoseEstimator,
-                     MultiScalePoseDataPreprocessor, SAMKRHead,
-                     SubspaceAttention, heatmap_matching, merge_flipped,
-                     merge_scales, pose_nms, resample)
+                     MultiScalePoseDataPreprocessor, SAMKRHead, ScaleBranch,
+                     SubspaceAttention, flip_forward, forward_test,
+                     heatmap_matching, merge_flipped, merge_scales, pose_nms,
+                     resample)
 from .utils import register_checkpoint_safe_globals
 from .version import __version__
 from .visualization import Numpy2PoseLocalVisualizer
@@ -42,7 +43,8 @@ __all__ = [
     'LoadAnyImage', 'NonFiniteLossHook', 'MultiBackendDeformConv2d',
     'MultiScaleBottomupPoseEstimator', 'MultiScalePoseDataPreprocessor',
     'Numpy2PoseLocalVisualizer', 'PackMultiScalePoseInputs', 'SAMKRHead',
-    'SAMKRHardenedRunner', 'SubspaceAttention', 'generate_synthetic_crowd',
-    'heatmap_matching', 'merge_flipped', 'merge_scales', 'pose_nms',
-    'render_synthetic_image', 'resample'
+    'SAMKRHardenedRunner', 'ScaleBranch', 'SubspaceAttention', 'flip_forward',
+    'forward_test', 'generate_synthetic_crowd', 'heatmap_matching',
+    'merge_flipped', 'merge_scales', 'pose_nms', 'render_synthetic_image',
+    'resample'
 ]

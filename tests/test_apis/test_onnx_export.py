@@ -45,7 +45,7 @@ from samkr_deploy import (OnnxBottomupPoseEstimator, RescoreNet,
 from samkr_mmpose.apis.export_onnx import (export_and_check, export_onnx,
                                            reference_poses, set_backend)
 from samkr_mmpose.datasets import render_synthetic_image
-from samkr_mmpose.models import SAMKRHead
+from samkr_mmpose.models.utils import flip_forward
 from samkr_mmpose.models.utils import heatmap_matching as torch_matching
 from samkr_mmpose.models.utils import pose_nms as torch_pose_nms
 
@@ -405,19 +405,18 @@ def test_grid_sample_matches_torch(align_corners):
     np.testing.assert_allclose(values, expected.numpy(), rtol=0, atol=1e-6)
 
 
-def test_merge_flipped_matches_head():
-    """Against :meth:`SAMKRHead._forward_flip`, whose forward is replaced by
-    given outputs."""
-    head = SAMKRHead(in_channels=8, num_keypoints=17, decoder=None)
+def test_merge_flipped_matches_flip_forward():
+    """Against the heads' flip test :func:`flip_forward`, on given outputs
+    of a forward pass."""
     flip_indices = dataset_meta(17)['flip_indices']
     heatmaps, displacements = torch.randn(4, 18, 6,
                                           10), torch.randn(4, 34, 6, 10)
     feats = [(torch.zeros(2, 8, 6, 10), ), (torch.zeros(2, 8, 6, 10), )]
-    metainfo = dict(flip_indices=flip_indices, input_size=(40, 24))
-    with mock.patch.object(
-            head, 'forward', return_value=(heatmaps, displacements)):
-        expected = head._forward_flip(feats, 1., metainfo,
-                                      dict(shift_heatmap=True))
+    forward = mock.Mock(return_value=(heatmaps, displacements))
+    expected = flip_forward(
+        forward, feats, flip_indices, input_width=40, shift_heatmap=True)
+    (batch, ), _ = forward.call_args
+    assert forward.call_count == 1 and batch[0].shape == (4, 8, 6, 10)
     merged = merge_flipped(
         heatmaps[:2].numpy(),
         displacements[:2].numpy(),

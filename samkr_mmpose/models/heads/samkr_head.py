@@ -14,10 +14,10 @@ from mmpose.registry import MODELS
 from mmpose.utils.typing import (ConfigType, Features, InstanceList,
                                  OptConfigType, OptSampleList, Predictions)
 from samkr_mmpose.ops import check_backend
-from ..layers import (AdaptiveConvBlock, DisplacementBranchLayout,
+from ..layers import (AdaptiveConvBlock, DisplacementBranchLayout, ScaleBranch,
                       SubspaceAttention, check_displacement_branch)
-from ..utils import (BottomupPostProcessor, check_num_keypoints, input_scales,
-                     merge_flipped, state_dict_differences)
+from ..utils import (BottomupPostProcessor, check_num_keypoints,
+                     check_samkr_state_dict, forward_test)
 
 
 @MODELS.register_module()
@@ -28,9 +28,10 @@ class SAMKRHead(DEKRHead):
 
     MMPose's :class:`DEKRHead` with SAMKR's displacement branch (eq. 1-9,
     see :class:`DisplacementBranchLayout`), batched flip test
-    (:func:`merge_flipped`) and DEKR's multi-scale test and heatmap
+    (:func:`forward_test`) and DEKR's multi-scale test and heatmap
     matching (:class:`BottomupPostProcessor`). ``scale_loss`` adds SWAHR's
-    scale branch, whose scale maps adapt the heatmap targets in training.
+    :class:`ScaleBranch`, whose scale maps adapt the heatmap targets in
+    training.
     DEKR checkpoints initialise the heatmap branch and the rescore net.
 
     Args:
@@ -114,19 +115,7 @@ class SAMKRHead(DEKRHead):
                     'to scale maps (e.g. AdaptiveHeatmapLoss), got '
                     f'{type(criterion).__name__}')
             self.loss_module['scale'] = MODELS.build(scale_loss)
-            # SWAHR's scale branch, one map per keypoint; zero scales: training
-            # starts from the unadapted targets
-            self.scale_conv_layers = Sequential(
-                ConvModule(
-                    in_channels, num_keypoints, 1, norm_cfg=dict(type='BN')),
-                build_conv_layer(
-                    dict(type='Conv2d'),
-                    num_keypoints,
-                    num_keypoints,
-                    kernel_size=9,
-                    padding=4,
-                    groups=num_keypoints),
-                init_cfg=dict(type='Constant', val=0, override=dict(name='1')))
+            self.scale_conv_layers = ScaleBranch(in_channels, num_keypoints)
 
     @property
     def displacement_layout(self) -> DisplacementBranchLayout:
@@ -227,10 +216,9 @@ class SAMKRHead(DEKRHead):
                                   local_meta: dict, *args, **kwargs) -> None:
         """Convert MMPose 0.x DEKR keys only in a state dict that has them
         (DEKRHead's hook converts all without version metadata), and refuse
-        a SAMKR state dict (with :class:`SubspaceAttention` weights) whose
-        shapes or displacement branch differ from this head's, which
-        mmengine's non-strict loading would skip with a warning. Another
-        head's, such as DEKR's, initialises the keys of equal shapes.
+        a SAMKR state dict whose shapes or displacement branch differ from
+        this head's (:func:`check_samkr_state_dict`). Another head's, such
+        as DEKR's, initialises the keys of equal shapes.
 
         Args:
             state_dict (dict): The state dict being loaded.
@@ -242,35 +230,24 @@ class SAMKRHead(DEKRHead):
                 for key in state_dict):
             super()._load_state_dict_pre_hook(state_dict, prefix, local_meta,
                                               *args, **kwargs)
-        branch = self.displacement_layout.prefix(head=prefix)
-        # the attention's index depends on the config, its name does not
-        if not any(
-                key.startswith(branch) and '.pointwise.' in key
-                for key in state_dict):
-            return
-        ours = {prefix + k: v for k, v in self.state_dict().items()}
-        theirs = {k: v for k, v in state_dict.items() if k.startswith(prefix)}
-        differences = state_dict_differences(ours, theirs, branch)
-        if differences:
-            raise ValueError(
-                'the checkpoint holds a SAMKR head of another configuration '
-                f'than this one (num_keypoints={self.num_keypoints}, '
-                'num_channels_per_keypoint='
-                f'{self.num_channels_per_keypoint}, num_subspaces='
-                f'{self.num_subspaces}, num_adaptive_blocks='
-                f'{self.num_adaptive_blocks}, per_keypoint_branches='
-                f'{self.per_keypoint_branches}):\n' + '\n'.join(differences) +
-                '\nUse the config it was trained with, or initialise only '
-                'the backbone from it: model.backbone.init_cfg=dict('
-                "type='Pretrained', prefix='backbone.', checkpoint=...)")
+        check_samkr_state_dict(
+            self.state_dict(), state_dict, prefix,
+            self.displacement_layout.prefix(head=prefix),
+            dict(
+                num_keypoints=self.num_keypoints,
+                num_channels_per_keypoint=self.num_channels_per_keypoint,
+                num_subspaces=self.num_subspaces,
+                num_adaptive_blocks=self.num_adaptive_blocks,
+                per_keypoint_branches=self.per_keypoint_branches))
 
     def predict(self,
                 feats: Features,
                 batch_data_samples: OptSampleList,
                 test_cfg: ConfigType = {}) -> Predictions:
         """Predict the poses of a batch of images of one input size
-        (:meth:`DEKRHead.predict` takes one image), forwarding the flipped
-        features with the plain ones.
+        (:meth:`DEKRHead.predict` takes one image) from the outputs of
+        :func:`forward_test`, which forwards the flipped features with the
+        plain ones.
 
         Args:
             feats (Tuple[Tensor] | List[Tuple[Tensor]]): The multi-stage
@@ -278,38 +255,19 @@ class SAMKRHead(DEKRHead):
             batch_data_samples (List[:obj:`PoseDataSample`]): The batch
                 data samples.
             test_cfg (dict): The runtime config for testing, see
-                :class:`BottomupPostProcessor`. Defaults to {}.
+                :func:`forward_test` and :class:`BottomupPostProcessor`.
+                Defaults to {}.
 
         Returns:
             Union[InstanceList | Tuple[InstanceList | PixelDataList]]: The
             poses of every image, and with ``test_cfg['output_heatmaps']``
             the heatmaps and displacements of the first input scale.
         """
-        input_sizes = {
-            tuple(sample.metainfo['input_size'])
-            for sample in batch_data_samples
-        }
-        if len(input_sizes) > 1:
-            raise ValueError(
-                f'{type(self).__name__}.predict takes a batch of one input '
-                f'size, got {sorted(input_sizes)}; '
-                'BatchedBottomupPoseEstimator groups images by size')
-        metainfo = batch_data_samples[0].metainfo
-        scales = [1.]
-        if test_cfg.get('multiscale_test', False):
-            scales = input_scales(metainfo, len(feats))
-        else:
-            feats = [feats]
-
-        heatmaps, displacements = [], []
-        for feat, scale in zip(feats, scales):
-            heatmap, displacement = (
-                self._forward_flip(feat, scale, metainfo, test_cfg)
-                if test_cfg.get('flip_test', False) else self.forward(feat))
-            heatmaps.append(heatmap)
-            displacements.append(displacement)
-
-        preds = self.decode(heatmaps, displacements, test_cfg, metainfo)
+        heatmaps, displacements = forward_test(self.forward, feats,
+                                               batch_data_samples,
+                                               self.num_keypoints, test_cfg)
+        preds = self.decode(heatmaps, displacements, test_cfg,
+                            batch_data_samples[0].metainfo)
         if not test_cfg.get('output_heatmaps', False):
             return preds
         return preds, [
@@ -317,44 +275,6 @@ class SAMKRHead(DEKRHead):
             for heatmap, displacement in zip(heatmaps[0].detach(),
                                              displacements[0].detach())
         ]
-
-    def _forward_flip(self, feats: Sequence[Features], scale: float,
-                      metainfo: dict,
-                      test_cfg: ConfigType) -> Tuple[Tensor, Tensor]:
-        """Forward the plain and flipped features as one batch, merged by
-        :func:`merge_flipped`.
-
-        Args:
-            feats (Sequence[Tuple[Tensor]]): The plain and the flipped
-                multi-stage features.
-            scale (float): The input scale of the features.
-            metainfo (dict): The metainfo with ``flip_indices`` and
-                ``input_size``.
-            test_cfg (dict): The runtime config for testing.
-
-        Returns:
-            tuple: The flip-averaged heatmaps (B, K+1, H, W) and
-            displacements (B, 2K, H, W).
-        """
-        if not isinstance(feats, (list, tuple)) or len(feats) != 2:
-            raise ValueError(
-                'flip_test needs a pair of the plain and the flipped '
-                f'features, got {type(feats).__name__}')
-        flip_indices = metainfo['flip_indices']
-        check_num_keypoints(self.num_keypoints, len(flip_indices),
-                            'flip_test got flip_indices of')
-        heatmaps, displacements = self.forward(
-            [torch.cat(pair) for pair in zip(*feats)])
-        heatmaps, flipped_heatmaps = heatmaps.chunk(2)
-        displacements, flipped_displacements = displacements.chunk(2)
-        return merge_flipped(
-            heatmaps,
-            displacements,
-            flipped_heatmaps,
-            flipped_displacements,
-            flip_indices,
-            scale * metainfo['input_size'][0],
-            shift_heatmap=test_cfg.get('shift_heatmap', False))
 
     def decode(self,
                heatmaps: Sequence[Tensor],

@@ -1,6 +1,9 @@
 # Copyright (c) SAMKR-MMPose Authors. All rights reserved.
 from .bottomup_post_processor import BottomupPostProcessor
 from .check_num_keypoints import check_num_keypoints
+from .check_samkr_state_dict import check_samkr_state_dict
+from .flip_forward import flip_forward
+from .forward_test import forward_test
 from .heatmap_matching import heatmap_matching
 from .input_scales import input_scales
 from .merge_flipped import merge_flipped
@@ -10,7 +13,8 @@ from .resample import resample
 from .state_dict_differences import state_dict_differences
 
 __all__ = [
-    'BottomupPostProcessor', 'check_num_keypoints', 'heatmap_matching',
-    'input_scales', 'merge_flipped', 'merge_scales', 'pose_nms', 'resample',
+    'BottomupPostProcessor', 'check_num_keypoints', 'check_samkr_state_dict',
+    'flip_forward', 'forward_test', 'heatmap_matching', 'input_scales',
+    'merge_flipped', 'merge_scales', 'pose_nms', 'resample',
     'state_dict_differences'
 ]

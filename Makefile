@@ -1,6 +1,6 @@
 # `demo` and `test` first run the idempotent set-up (seconds once done).
 VENV_PY := $(or $(SAMKR_VENV),.venv)/bin/python
-LINT_PATHS := samkr_mmpose tests tools setup.py configs
+LINT_PATHS := samkr_mmpose samkr_deploy tests tools setup.py configs
 
 .PHONY: setup demo complexity test lint
 

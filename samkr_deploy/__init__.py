@@ -7,18 +7,23 @@ of ``samkr_mmpose`` (only each other, relatively), so the folder can be
 copied as a package of its own to a machine without them.
 """
 from .bottomup_resize import bottomup_resize
+from .check_image import check_image
+from .check_input_size import MAX_INPUT_SIDE, check_input_size
+from .deploy_settings import (METADATA_KEY, SCHEMA_VERSION, check_settings,
+                              dump_settings, load_settings)
 from .grid_sample import grid_sample
 from .heatmap_matching import heatmap_matching
 from .merge_flipped import merge_flipped
-from .onnx_bottomup_pose_estimator import (METADATA_KEY,
-                                           OnnxBottomupPoseEstimator)
+from .onnx_bottomup_pose_estimator import OnnxBottomupPoseEstimator
 from .pose_nms import pose_nms
 from .resample import resample
 from .rescore_net import RescoreNet
 from .spr_decode import spr_decode
 
 __all__ = [
-    'METADATA_KEY', 'OnnxBottomupPoseEstimator', 'RescoreNet',
-    'bottomup_resize', 'grid_sample', 'heatmap_matching', 'merge_flipped',
-    'pose_nms', 'resample', 'spr_decode'
+    'MAX_INPUT_SIDE', 'METADATA_KEY', 'OnnxBottomupPoseEstimator',
+    'RescoreNet', 'SCHEMA_VERSION', 'bottomup_resize', 'check_image',
+    'check_input_size', 'check_settings', 'dump_settings', 'grid_sample',
+    'heatmap_matching', 'load_settings', 'merge_flipped', 'pose_nms',
+    'resample', 'spr_decode'
 ]

@@ -44,6 +44,8 @@ def bottomup_resize(
           ``input_center`` and ``input_scale``, the image region (centre
           and size, float32) that the input covers, as MMPose's metainfo.
     """
+    if img.size == 0:
+        raise ValueError(f'the image has no pixels: shape {img.shape}')
     if resize_mode not in RESIZE_MODES:
         raise ValueError(f'Unknown resize_mode {resize_mode!r}; expected '
                          f'one of {RESIZE_MODES}')

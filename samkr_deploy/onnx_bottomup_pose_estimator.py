@@ -1,24 +1,19 @@
 # Copyright (c) SAMKR-MMPose Authors. All rights reserved.
-import json
 from typing import Dict, Optional, Sequence, Tuple
 
 import numpy as np
 import onnxruntime as ort
 
 from .bottomup_resize import bottomup_resize
+from .check_image import check_image
+from .check_input_size import check_input_size
+from .deploy_settings import METADATA_KEY, TEST_CFG_KEYS, load_settings
 from .heatmap_matching import heatmap_matching
 from .merge_flipped import merge_flipped
 from .pose_nms import pose_nms
 from .resample import resample
 from .rescore_net import RescoreNet
 from .spr_decode import spr_decode
-
-# the key of the JSON settings that tools/export_onnx.py stores in the
-# model's metadata
-METADATA_KEY = 'samkr_mmpose'
-TEST_CFG_KEYS = ('flip_test', 'shift_heatmap', 'nms_dist_thr',
-                 'nms_joints_thr', 'max_num_people', 'match_heatmap',
-                 'max_absorb_distance', 'adjust_threshold')
 
 
 class OnnxBottomupPoseEstimator:
@@ -37,8 +32,10 @@ class OnnxBottomupPoseEstimator:
     keypoint score); then the keypoints are mapped back to the image.
     Multi-scale testing is not part of it.
 
-    The settings come from the model's metadata (key ``'samkr_mmpose'``);
-    the test settings can be overridden.
+    The settings come from the model's metadata (key ``'samkr_mmpose'``),
+    checked against the versioned schema of :mod:`.deploy_settings`: a model
+    exported with another schema version is refused with a ``ValueError``.
+    The test settings can be overridden.
 
     Args:
         model_file (str): The ``.onnx`` file.
@@ -65,7 +62,7 @@ class OnnxBottomupPoseEstimator:
             raise ValueError(
                 f'{model_file} has no {METADATA_KEY!r} metadata; export the '
                 'model with tools/export_onnx.py')
-        self.settings = json.loads(metadata[METADATA_KEY])
+        self.settings = load_settings(metadata[METADATA_KEY], model_file)
         unknown = set(test_cfg or {}) - set(TEST_CFG_KEYS)
         if unknown:
             raise ValueError(f'Unknown test_cfg keys {sorted(unknown)}; '
@@ -81,15 +78,23 @@ class OnnxBottomupPoseEstimator:
         """Predict the poses of an image.
 
         Args:
-            img (np.ndarray): Image (H, W, 3) in OpenCV's BGR order, as
-                ``cv2.imread`` and MMPose's ``LoadImage`` give it.
+            img (np.ndarray): Image (H, W, 3), uint8, in OpenCV's BGR order,
+                as ``cv2.imread`` and MMPose's ``LoadImage`` give it.
 
         Returns:
             tuple:
-            - keypoints (np.ndarray): Poses (N, K, 2) in image pixels.
+            - keypoints (np.ndarray): Poses (N, K, 2) in image pixels; (0,
+              K, 2) where no person is found.
             - keypoint_scores (np.ndarray): Keypoint scores (N, K).
+
+        Raises:
+            ValueError: For an image that :func:`check_image` refuses, or
+                one whose network input would be longer than
+                ``MAX_INPUT_SIDE`` (:func:`check_input_size`).
         """
+        check_image(img)
         inputs, meta = self.preprocess(img)
+        check_input_size(meta['input_size'], img.shape[:2])
         heatmaps, displacements = self.forward(inputs)
         keypoints, keypoint_scores = self.decode(heatmaps[0], displacements[0])
         # BottomupPoseEstimator.add_pred_to_datasample

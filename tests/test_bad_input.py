@@ -16,6 +16,7 @@ import os.path as osp
 import pickle
 import re
 from typing import Any, Callable, NamedTuple, Type, Union
+from unittest import mock
 
 import cv2
 import numpy as np
@@ -196,6 +197,30 @@ def check_no_instances(env, result):
     instances = result.pred_instances
     assert instances.keypoints.shape == (0, 17, 2)
     assert instances.keypoint_scores.shape == (0, 17)
+
+
+def with_nan(img: np.ndarray) -> np.ndarray:
+    img = img.astype(np.float32)
+    img[0, 0, 0] = np.nan
+    return img
+
+
+def batched_model(env) -> nn.Module:
+    """The model as a :class:`BatchedBottomupPoseEstimator`."""
+    cfg = copy.deepcopy(env.cfg)
+    cfg.model.type = 'BatchedBottomupPoseEstimator'
+    model = init_model(cfg, None, device='cpu')
+    model.load_state_dict(env.model.state_dict())
+    return model
+
+
+def infer_thin_image(env):
+    """A 1x150 image: expanded to cover 64x64, its input is 9600 px wide.
+    The backbone must not run."""
+    model = batched_model(env)
+    with mock.patch.object(
+            model, 'extract_feat', side_effect=AssertionError('ran')):
+        return env.infer(np.zeros((1, 150, 3), np.uint8), model)
 
 
 def check_tiny_image(env, result):
@@ -500,6 +525,25 @@ CASES = [
     Case('tiny image', lambda e: e.infer(e.img[:2, :2]), check_tiny_image),
     Case('image without pixels', lambda e: e.infer(e.img[:0]),
          Raises(ValueError, r'the image has no pixels: shape \(0, 64, 3\)')),
+    Case(
+        'float image in [0, 1]',
+        lambda e: e.infer(e.img.astype(np.float32) / 255),
+        Raises(
+            ValueError, r'the floating-point image has values in '
+            r'\[0\.0, 0\.\d+\]: scaled to \[0, 1\]\? The model takes 0-255')),
+    Case(
+        'float image out of range',
+        lambda e: e.infer(e.img.astype(np.float32) - 1),
+        Raises(
+            ValueError, r'a floating-point image must have values in '
+            r'\[0, 255\], got \[-1\.0, ')),
+    Case('float image with NaN', lambda e: e.infer(with_nan(e.img)),
+         Raises(ValueError, r'must have values in \[0, 255\], got \[nan, ')),
+    Case(
+        'thin image expanded past MAX_INPUT_SIDE', infer_thin_image,
+        Raises(
+            ValueError, r'the image of \(h, w\) \(1, 150\) gives a network '
+            r'input of \(w, h\) \(9600, 64\), longer than 4096 px')),
     Case('image without people, inference',
          lambda e: e.infer(np.full_like(e.img, 128), no_people_model(e)),
          check_no_instances),

@@ -6,19 +6,26 @@ sets in ``../shared/data`` and on generated synthetic data.
 Only the backbone, the input size and the schedule are shrunk, through the
 same dotted overrides ``--cfg-options`` takes; the configs are not edited.
 The real-set tests need ``../shared/data`` beside the repository (CI has
-it) and are skipped without it; the synthetic-set tests cover the same
-paths anywhere.
+it). The demo config, trained briefly, must raise its AP, and its ONNX
+export must find the poses PyTorch finds on every real photo.
 """
+import glob
 import json
 import math
 import os.path as osp
 
+import mmcv
+import numpy as np
 import pytest
 from helpers import ROOT, SHARED_DATA, data_options, shrink_options
 from mmengine.config import Config
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
+from mmpose.apis import init_model
+from samkr_deploy import OnnxBottomupPoseEstimator
+from samkr_mmpose.apis import export_onnx
+from samkr_mmpose.apis.export_onnx import reference_poses
 from samkr_mmpose.datasets import generate_synthetic_crowd
 
 CONFIGS = {
@@ -136,13 +143,12 @@ def test_synthetic_sets(dataset, config, tmp_path):
         dataset, losses, metrics, low=-1 if dataset == 'crowdpose' else 0)
 
 
-def test_training_raises_ap(tmp_path):
-    """The demo config (paper W32 COCO config, small HRNet) learns: COCO AP
-    on its 8 training images, untrained and after 150 iterations.
-
-    A learning check, not a generalisation one: held-out AP needs the
-    minutes of training ``make demo`` spends.
-    """
+@pytest.fixture(scope='module')
+def trained_demo(tmp_path_factory):
+    """The demo config (paper W32 COCO config, small HRNet) trained 150
+    iterations on 8 synthetic images: its config file, checkpoint, and COCO
+    AP on those images untrained and trained."""
+    tmp_path = tmp_path_factory.mktemp('trained_demo')
     root = str(tmp_path / 'data')
     ann_file = generate_synthetic_crowd(
         root,
@@ -173,8 +179,51 @@ def test_training_raises_ap(tmp_path):
         osp.join(ROOT, 'configs', 'synthetic',
                  'samkr_hrnet-w16_1xb16-16e_synthcoco-160x160.py'))
     cfg.merge_from_dict(options)
+    config_file = str(tmp_path / 'trained_demo.py')
+    cfg.dump(config_file)
     runner = Runner.from_cfg(cfg)
     untrained = runner.test()['coco/AP']
     runner.train()
     trained = runner.test()['coco/AP']
+    return config_file, osp.join(cfg.work_dir,
+                                 'epoch_150.pth'), (untrained, trained)
+
+
+def test_training_raises_ap(trained_demo):
+    """The demo config learns: COCO AP on its 8 training images, untrained
+    and after 150 iterations.
+
+    A learning check, not a generalisation one: held-out AP needs the
+    minutes of training ``make demo`` spends.
+    """
+    untrained, trained = trained_demo[2]
     assert trained > untrained + 0.1, (untrained, trained)
+
+
+@pytest.mark.parametrize('match_heatmap', [False, True])
+def test_onnx_matches_pytorch_with_trained_weights(trained_demo, tmp_path,
+                                                   match_heatmap):
+    """The torch-free estimator of the trained model finds the poses of
+    ``inference_bottomup`` on every real photo of ``../shared/data``: the
+    same number, keypoints within 1 px."""
+    config_file, checkpoint, _ = trained_demo
+    model = init_model(config_file, checkpoint, device='cpu')
+    model.test_cfg['match_heatmap'] = match_heatmap
+    out = str(tmp_path / 'trained.onnx')
+    export_onnx(model, out)
+    estimator = OnnxBottomupPoseEstimator(
+        out, test_cfg=dict(match_heatmap=match_heatmap))
+    photos = sorted(glob.glob(osp.join(SHARED_DATA, '*', '*.jpg')))
+    assert len(photos) == 9
+    found = 0
+    for photo in photos:
+        img = mmcv.imread(photo)
+        keypoints, scores = estimator(img)
+        expected_keypoints, expected_scores = reference_poses(model, img)
+        assert keypoints.shape == expected_keypoints.shape, photo
+        np.testing.assert_allclose(
+            keypoints, expected_keypoints, rtol=0, atol=1, err_msg=photo)
+        np.testing.assert_allclose(
+            scores, expected_scores, rtol=1e-4, atol=1e-5, err_msg=photo)
+        found += len(keypoints)
+    assert found > 0

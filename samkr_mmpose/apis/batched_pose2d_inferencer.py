@@ -4,7 +4,7 @@ from typing import Iterable, Iterator, List, Tuple
 
 from mmpose.apis.inferencers import Pose2DInferencer
 from mmpose.apis.inferencers.pose2d_inferencer import InputType
-from ..engine import harden_model
+from ..engine import harden_model, harden_pipeline
 
 
 class BatchedPose2DInferencer(Pose2DInferencer):
@@ -14,8 +14,11 @@ class BatchedPose2DInferencer(Pose2DInferencer):
     MMPose's inferencers take ``batch_size`` but collate one image at a
     time. Bottom-up models whose head predicts batches of images of any
     sizes (SAMKR's :class:`BatchedBottomupPoseEstimator`) get the whole
-    batch here; everything else (visualisation, JSON, videos, webcam) is
-    MMPose's. The arguments are those of :class:`Pose2DInferencer`.
+    batch here. Images are loaded by :class:`LoadAnyImage`, which converts
+    grayscale, BGRA and 16-bit arrays and refuses what would give wrong
+    poses silently (e.g. float images in [0, 1]). Everything else
+    (visualisation, JSON, videos, webcam) is MMPose's. The arguments are
+    those of :class:`Pose2DInferencer`.
 
     Raises:
         ValueError: If the model is not bottom-up.
@@ -34,6 +37,13 @@ class BatchedPose2DInferencer(Pose2DInferencer):
         if cfg:
             cfg.model = harden_model(cfg.model)
         return super()._init_model(cfg, weights, device)
+
+    def _init_pipeline(self, cfg):
+        """MMPose's test pipeline with :class:`LoadAnyImage` for
+        ``LoadImage`` (:func:`harden_pipeline`)."""
+        dataset = cfg.test_dataloader.dataset
+        dataset.pipeline = harden_pipeline(dataset.pipeline)
+        return super()._init_pipeline(cfg)
 
     def preprocess(self,
                    inputs: Iterable[InputType],

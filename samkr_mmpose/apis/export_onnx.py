@@ -24,7 +24,6 @@ multi-scale test).
 MMPose's DEKR head is refused: mmcv's deformable convolution does not
 export to anything that onnxruntime runs.
 """
-import json
 import time
 from contextlib import contextmanager
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple
@@ -41,8 +40,10 @@ from torch import Tensor, nn
 from mmpose.apis import inference_bottomup, init_model
 from mmpose.datasets.transforms import PackPoseInputs
 from mmpose.models.necks import fmap_proc_neck
-from samkr_deploy import METADATA_KEY, OnnxBottomupPoseEstimator, RescoreNet
+from samkr_deploy import (METADATA_KEY, SCHEMA_VERSION,
+                          OnnxBottomupPoseEstimator, RescoreNet, dump_settings)
 from samkr_mmpose.models import MultiBackendDeformConv2d
+from samkr_mmpose.models.utils import get_test_protocol
 
 # the earliest opset with the ONNX operators of each backend
 BACKEND_OPSETS = dict(torchvision=19, torch=16)
@@ -154,7 +155,9 @@ def deploy_settings(model: nn.Module) -> Dict:
         model (nn.Module): A pose estimator from ``init_model``.
 
     Returns:
-        dict: ``resize`` (arguments of :func:`bottomup_resize`),
+        dict: The settings of schema ``SCHEMA_VERSION`` (see
+        :mod:`samkr_deploy.deploy_settings`): ``schema_version``,
+        ``resize`` (arguments of :func:`bottomup_resize`),
         ``preprocessor``, ``decoder`` (arguments of :func:`spr_decode`),
         ``test_cfg``, ``flip_indices`` and ``rescore_net`` (``None``
         without one, or without ``skeleton_links`` in the packed metainfo,
@@ -174,6 +177,10 @@ def deploy_settings(model: nn.Module) -> Dict:
             f'True for keypoint scores, got {codec}')
     preprocessor = model.cfg.model.data_preprocessor
     test_cfg = model.test_cfg or {}
+    if get_test_protocol(test_cfg) != 'mmpose':
+        raise ValueError(
+            "the ONNX estimator decodes with MMPose's protocol, got "
+            f"test_cfg protocol={test_cfg['protocol']!r}")
     packs = [t for t in pipeline if t['type'] == 'PackPoseInputs']
     meta_keys = packs[-1].get('meta_keys', PackPoseInputs().meta_keys)
     rescore_net = None
@@ -184,6 +191,7 @@ def deploy_settings(model: nn.Module) -> Dict:
             for layer in (net.l1, net.l2, net.l3)
         ], model.dataset_meta['skeleton_links'], net.norm_indexes).settings()
     return dict(
+        schema_version=SCHEMA_VERSION,
         resize=dict(
             input_size=[int(s) for s in resize['input_size']],
             size_factor=resize.get('size_factor', 32),
@@ -262,7 +270,7 @@ def export_onnx(model: nn.Module,
             verbose=False)
     proto = program.model_proto
     entry = proto.metadata_props.add()
-    entry.key, entry.value = METADATA_KEY, json.dumps(settings)
+    entry.key, entry.value = METADATA_KEY, dump_settings(settings)
     onnx.save(proto, out_file)
     return proto
 

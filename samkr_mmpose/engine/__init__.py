@@ -4,7 +4,8 @@ from .cpu_amp_optim_wrapper import CPUAmpOptimWrapper
 from .cpu_distributed_data_parallel import CPUDistributedDataParallel
 from .cpu_sync_batch_norm import CPUSyncBatchNorm
 from .enable_runner_type import enable_runner_type
-from .harden_runtime_config import harden_model, harden_runtime_config
+from .harden_runtime_config import (harden_model, harden_pipeline,
+                                    harden_runtime_config)
 from .hooks import (AtomicCheckpointHook, KeypointConsistencyHook,
                     NonFiniteLossHook)
 from .resumable_epoch_based_train_loop import ResumableEpochBasedTrainLoop
@@ -15,5 +16,6 @@ __all__ = [
     'CPUDistributedDataParallel', 'CPUSyncBatchNorm',
     'KeypointConsistencyHook', 'NonFiniteLossHook',
     'ResumableEpochBasedTrainLoop', 'SAMKRHardenedRunner',
-    'enable_runner_type', 'harden_model', 'harden_runtime_config'
+    'enable_runner_type', 'harden_model', 'harden_pipeline',
+    'harden_runtime_config'
 ]

@@ -137,18 +137,32 @@ def harden_dataloader(dataloader: dict, check_images: bool) -> dict:
             'the hardened runtime checks COCO and CrowdPose datasets, got '
             f'dataset type {dataset["type"]!r}')
     if check_images:
-        pipeline = dataloader['dataset']['pipeline']
-        loading = [
-            i for i, t in enumerate(pipeline)
-            if issubclass(_get(TRANSFORMS, t['type'], 'transform'), LoadImage)
-        ]
-        if not loading:
-            raise ValueError('the hardened runtime loads images with '
-                             f'LoadAnyImage, got no LoadImage in {pipeline}')
-        for i in loading:
-            pipeline[i] = _swap_type(pipeline[i], TRANSFORMS, LoadImage,
-                                     LoadAnyImage, 'pipeline')
+        dataset = dataloader['dataset']
+        dataset['pipeline'] = harden_pipeline(dataset['pipeline'])
     return dataloader
+
+
+def harden_pipeline(pipeline: list) -> list:
+    """``LoadImage`` becomes :class:`LoadAnyImage`.
+
+    Args:
+        pipeline (list): The transform configs.
+
+    Returns:
+        list: A copy of the transform configs.
+    """
+    loading = [
+        i for i, t in enumerate(pipeline)
+        if issubclass(_get(TRANSFORMS, t['type'], 'transform'), LoadImage)
+    ]
+    if not loading:
+        raise ValueError('the hardened runtime loads images with '
+                         f'LoadAnyImage, got no LoadImage in {pipeline}')
+    pipeline = list(pipeline)
+    for i in loading:
+        pipeline[i] = _swap_type(pipeline[i], TRANSFORMS, LoadImage,
+                                 LoadAnyImage, 'pipeline')
+    return pipeline
 
 
 def harden_custom_hooks(custom_hooks: list) -> list:

@@ -112,6 +112,41 @@ def test_batched_inferencer(inferencer, tmp_path):
         next(inferencer.preprocess(paths, batch_size=0))
 
 
+def shared_photos() -> list:
+    """Every photo of ``../shared/data``."""
+    return sorted(
+        osp.join(SHARED_DATA, folder, name)
+        for folder in ('coco', 'crowdpose', 'ochuman')
+        for name in os.listdir(osp.join(SHARED_DATA, folder))
+        if name.endswith('.jpg'))
+
+
+def test_batched_inferencer_shared_photos(inferencer):
+    """All real photos in batches of 4 predict what each does alone."""
+    paths = shared_photos()
+    assert len(paths) == 9
+    single = [r['predictions'][0] for r in inferencer(paths, batch_size=1)]
+    batched = [
+        p for r in inferencer(paths, batch_size=4) for p in r['predictions']
+    ]
+    assert len(batched) == len(single) == 9
+    for one, many in zip(single, batched):
+        assert len(one) == len(many) > 0
+        np.testing.assert_allclose(
+            np.array([i['keypoints'] for i in many]),
+            np.array([i['keypoints'] for i in one]),
+            rtol=0,
+            atol=1e-3)
+
+
+def test_batched_inferencer_refuses_float_images(inferencer):
+    """A photo scaled to [0, 1] is refused, not predicted with scores
+    1000x too low."""
+    img = mmcv.imread(shared_photos()[0]).astype(np.float32) / 255
+    with pytest.raises(ValueError, match=r'scaled to \[0, 1\]\?'):
+        list(inferencer([img]))
+
+
 def check_outputs(out_dir: str, names: list) -> None:
     """One drawn image (or video) and one JSON per input name."""
     assert sorted(os.listdir(osp.join(out_dir,

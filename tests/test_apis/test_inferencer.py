@@ -265,8 +265,9 @@ def test_inferencer_synthetic_video(inferencer, reference_model, tmp_path):
 
 
 def test_inferencer_shared_data(inferencer, reference_model, tmp_path):
-    check_folder(inferencer, reference_model, osp.join(SHARED_DATA, 'coco'),
-                 str(tmp_path / 'coco'))
+    for folder in ('coco', 'crowdpose', 'ochuman'):
+        check_folder(inferencer, reference_model,
+                     osp.join(SHARED_DATA, folder), str(tmp_path / folder))
     videos = sorted(os.listdir(osp.join(SHARED_DATA, 'video')))
     assert videos
     for name in videos:

@@ -10,9 +10,9 @@ onnxruntime must agree with PyTorch to 1e-5 of the outputs' magnitude at
 input sizes and batches other than the traced ones. The NumPy pipeline
 (flip test, matching to heatmap peaks, rescore net) must reproduce the poses
 of MMPose's ``inference_bottomup`` to 1e-3 image pixels and 1e-5 in score
-on a synthetic image and the COCO images in ``../shared/data`` where they
-exist, and run in a process that cannot import PyTorch or MMPose. Each NumPy
-part is compared with the code it replaces; MMPose's DEKR head is refused.
+on a synthetic image and the 9 real photos of ``../shared/data``, and run
+in a process that cannot import PyTorch or MMPose. Each NumPy part is
+compared with the code it replaces; MMPose's DEKR head is refused.
 """
 import contextlib
 import glob
@@ -31,7 +31,7 @@ import onnxruntime as ort
 import pytest
 import torch
 import torch.nn.functional as F
-from helpers import ROOT, TINY_CONFIG, assert_close, dataset_meta
+from helpers import ROOT, SHARED_DATA, TINY_CONFIG, assert_close, dataset_meta
 from mmengine.config import Config
 
 from mmpose.apis import init_model
@@ -49,8 +49,8 @@ from samkr_mmpose.models.utils import flip_forward
 from samkr_mmpose.models.utils import heatmap_matching as torch_matching
 from samkr_mmpose.models.utils import pose_nms as torch_pose_nms
 
-COCO_IMAGES = sorted(
-    glob.glob(osp.join(osp.dirname(ROOT), 'shared', 'data', 'coco', '*.jpg')))
+# every real photo: COCO, CrowdPose and OCHuman
+PHOTOS = sorted(glob.glob(osp.join(SHARED_DATA, '*', '*.jpg')))
 # sizes and batches other than the traced (2, 3, 128, 160)
 INPUT_SHAPES = [(1, 3, 64, 192), (3, 3, 160, 96)]
 # Random weights give many centre peaks of similar scores and many heatmap
@@ -97,10 +97,11 @@ def model(model_files):
 
 @pytest.fixture(scope='module')
 def images():
-    """A synthetic crowd and the shared COCO images, BGR."""
+    """A synthetic crowd and the real photos, BGR."""
     rng = np.random.default_rng(0)
     synthetic, _, _ = render_synthetic_image(rng, (200, 150), (2, 3))
-    return [synthetic] + [mmcv.imread(path) for path in COCO_IMAGES]
+    assert len(PHOTOS) == 9
+    return [synthetic] + [mmcv.imread(path) for path in PHOTOS]
 
 
 @pytest.fixture(scope='module')
@@ -453,6 +454,15 @@ def test_export_errors(model, tmp_path):
         export_onnx(model, str(tmp_path / 'x.onnx'), opset=18)
     with pytest.raises(ValueError, match="Unknown backend 'mmcv'"):
         export_onnx(model, str(tmp_path / 'x.onnx'), backend='mmcv')
+    model.test_cfg['protocol'] = 'dekr'
+    try:
+        with pytest.raises(
+                ValueError,
+                match="the ONNX estimator decodes with MMPose's protocol, "
+                "got test_cfg protocol='dekr'"):
+            export_onnx(model, str(tmp_path / 'x.onnx'))
+    finally:
+        del model.test_cfg['protocol']
 
 
 def test_estimator_errors(exported, tmp_path):

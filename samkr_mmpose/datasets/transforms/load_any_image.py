@@ -25,7 +25,10 @@ class LoadAnyImage(LoadImage):
     - ``uint8`` and floating point (taken as 0-255) stay as they are.
 
     Other arrays (no pixels, other shapes or dtypes) raise a ``ValueError``
-    naming their shape or dtype. Image files are read as by
+    naming their shape or dtype, and so do floating-point arrays with
+    values outside [0, 255] or all in (0, 1]: those are scaled to [0, 1]
+    most likely, and would give keypoint scores about 1000x lower
+    silently. Image files are read as by
     :class:`LoadImage`; the arguments are its.
     """
 
@@ -47,6 +50,8 @@ class LoadAnyImage(LoadImage):
                              f'{type(img).__name__}')
         if img.size == 0:
             raise ValueError(f'the image has no pixels: shape {img.shape}')
+        if np.issubdtype(img.dtype, np.floating):
+            _check_float_range(img)
         if img.dtype == np.uint16:
             img = (img >> 8).astype(np.uint8)
         elif img.dtype != np.uint8 and not np.issubdtype(
@@ -63,3 +68,17 @@ class LoadAnyImage(LoadImage):
             img = np.repeat(img, 3, axis=2)
         results['img'] = np.ascontiguousarray(img[..., :3])
         return super().transform(results)
+
+
+def _check_float_range(img: np.ndarray) -> None:
+    """Refuse a float image that is not in 0-255 or looks scaled to [0, 1].
+    """
+    low, high = float(img.min()), float(img.max())
+    if not (0 <= low and high <= 255):
+        raise ValueError('a floating-point image must have values in '
+                         f'[0, 255], got [{low}, {high}]')
+    if 0 < high <= 1:
+        raise ValueError(
+            f'the floating-point image has values in [{low}, {high}]: '
+            'scaled to [0, 1]? The model takes 0-255; pass img * 255 or '
+            'a uint8 image')

@@ -1,4 +1,5 @@
 # Copyright (c) SAMKR-MMPose Authors. All rights reserved.
+from .multi_backend_dekr_head import MultiBackendDEKRHead
 from .samkr_head import SAMKRHead
 
-__all__ = ['SAMKRHead']
+__all__ = ['MultiBackendDEKRHead', 'SAMKRHead']

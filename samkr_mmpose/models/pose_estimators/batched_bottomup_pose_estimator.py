@@ -7,6 +7,7 @@ from torch import Tensor
 from mmpose.models.pose_estimators import BottomupPoseEstimator
 from mmpose.registry import MODELS
 from mmpose.utils.typing import SampleList
+from ..utils import check_input_size
 
 
 @MODELS.register_module()
@@ -21,7 +22,9 @@ class BatchedBottomupPoseEstimator(BottomupPoseEstimator):
     to its ``metainfo['input_size']`` and runs the images of each size as
     one batch; the plain and the flipped images go through the backbone
     together. The head must predict batches (e.g. :class:`SAMKRHead`;
-    MMPose's ``DEKRHead`` takes one image). The arguments are those of
+    MMPose's ``DEKRHead`` takes one image). An input longer than
+    ``MAX_INPUT_SIDE`` (a very thin image, expanded) is refused before the
+    backbone runs (:func:`check_input_size`). The arguments are those of
     :class:`BottomupPoseEstimator`.
     """
 
@@ -39,6 +42,8 @@ class BatchedBottomupPoseEstimator(BottomupPoseEstimator):
             ``pred_instances`` (and ``pred_fields``) in input order.
         """
         sizes = [tuple(s.metainfo['input_size']) for s in data_samples]
+        for size, sample in zip(sizes, data_samples):
+            check_input_size(size, sample.metainfo.get('ori_shape', '?'))
         if isinstance(inputs, list):
             if len(set(sizes)) > 1:
                 raise ValueError(

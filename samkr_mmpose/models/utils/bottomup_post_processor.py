@@ -7,11 +7,11 @@ from torch import Tensor, nn
 
 from mmpose.utils.tensor_utils import to_numpy
 from mmpose.utils.typing import ConfigType, InstanceList
+from .dekr_protocol import get_test_protocol, to_input_resolution
 from .heatmap_matching import heatmap_matching
 from .input_scales import input_scales
 from .merge_scales import merge_scales
 from .pose_nms import pose_nms
-from .resample import resample
 
 
 class BottomupPostProcessor:
@@ -37,6 +37,12 @@ class BottomupPostProcessor:
     Step 3 runs before the rescore net in DEKR (and after it in
     :meth:`DEKRHead.decode`); the NMS only compares keypoints and keypoint
     scores, so without matching both orders give the same poses.
+
+    ``test_cfg['protocol']`` chooses MMPose's decoding (``'mmpose'``, the
+    default) or official DEKR's (``'dekr'``: its centre pooling, keypoint
+    scores read at the floored keypoints of heatmaps at the input
+    resolution, multi-scale heatmaps averaged there, and the NMS visiting
+    the poses in decoding order; see :mod:`.dekr_protocol`).
 
     It serves :class:`SAMKRHead` and MMPose's :class:`DEKRHead` alike:
     ``BottomupPostProcessor(head.decoder, head.rescore_net,
@@ -80,6 +86,8 @@ class BottomupPostProcessor:
                 - ``max_absorb_distance`` (float): In input pixels.
                   Defaults to 75.
                 - ``adjust_threshold`` (float): Defaults to 0.05.
+                - ``protocol`` (str): ``'mmpose'`` or ``'dekr'``. Defaults
+                  to ``'mmpose'``.
 
                 Defaults to {}.
             metainfo (dict): The metainfo of the data sample; with
@@ -91,11 +99,14 @@ class BottomupPostProcessor:
             (N, K).
         """
         multiscale_test = test_cfg.get('multiscale_test', False)
-        if (multiscale_test or test_cfg.get('match_heatmap', False)) and (
-                not self.decoder.generate_keypoint_heatmaps
-                or heatmaps[0].shape[1] != self.num_keypoints + 1):
+        needs_heatmaps = (
+            multiscale_test or test_cfg.get('match_heatmap', False)
+            or get_test_protocol(test_cfg) == 'dekr')
+        if needs_heatmaps and (not self.decoder.generate_keypoint_heatmaps or
+                               heatmaps[0].shape[1] != self.num_keypoints + 1):
             raise ValueError(
-                'multiscale_test and match_heatmap need keypoint heatmaps '
+                "multiscale_test, match_heatmap and protocol='dekr' need "
+                'keypoint heatmaps '
                 '(an SPR codec with generate_keypoint_heatmaps=True), got '
                 f'{heatmaps[0].shape[1]} heatmap channels and '
                 'generate_keypoint_heatmaps='
@@ -124,11 +135,12 @@ class BottomupPostProcessor:
         Returns:
             InstanceData: The poses, ``keypoints`` and ``keypoint_scores``.
         """
-        if test_cfg.get('multiscale_test', False):
+        protocol = get_test_protocol(test_cfg)
+        if test_cfg.get('multiscale_test', False) or protocol == 'dekr':
             heatmap, keypoints, root_scores, keypoint_scores = merge_scales(
                 self.decoder, heatmaps, displacements, scales,
                 self.num_keypoints,
-                test_cfg.get('multiscale_score_decrease', 1.))
+                test_cfg.get('multiscale_score_decrease', 1.), protocol)
         else:
             heatmap = heatmaps[0]
             keypoints, (root_scores, keypoint_scores) = \
@@ -140,15 +152,19 @@ class BottomupPostProcessor:
                 keypoint_scores,
                 test_cfg['nms_dist_thr'],
                 test_cfg.get('nms_joints_thr', None),
-                max_dets=test_cfg.get('max_num_people', 30))
+                max_dets=test_cfg.get('max_num_people', 30),
+                visit='index' if protocol == 'dekr' else 'score')
             keypoints, root_scores, keypoint_scores = (keypoints[keep],
                                                        root_scores[keep],
                                                        keypoint_scores[keep])
 
         if test_cfg.get('match_heatmap', False) and len(keypoints) > 0:
             keypoints = self.match_heatmap(
-                keypoints, root_scores[:, None] * keypoint_scores,
-                heatmap[:self.num_keypoints], test_cfg)
+                keypoints,
+                root_scores[:, None] * keypoint_scores,
+                heatmap[:self.num_keypoints],
+                test_cfg,
+                upsample=protocol == 'mmpose')
 
         skeleton = metainfo.get('skeleton_links', None)
         if self.rescore_net is not None and skeleton and len(keypoints) > 0:
@@ -163,8 +179,12 @@ class BottomupPostProcessor:
             keypoints=keypoints,
             keypoint_scores=root_scores[:, None] * keypoint_scores)
 
-    def match_heatmap(self, keypoints: Tensor, scores: Tensor,
-                      heatmaps: Tensor, test_cfg: ConfigType) -> Tensor:
+    def match_heatmap(self,
+                      keypoints: Tensor,
+                      scores: Tensor,
+                      heatmaps: Tensor,
+                      test_cfg: ConfigType,
+                      upsample: bool = True) -> Tensor:
         """Match keypoints to the peaks of the heatmaps upsampled to the
         input resolution (step 4).
 
@@ -174,21 +194,23 @@ class BottomupPostProcessor:
                 threshold.
             heatmaps (Tensor): Keypoint heatmaps (K, H, W).
             test_cfg (dict): The runtime config for testing.
+            upsample (bool): Whether ``heatmaps`` are at the heatmap
+                resolution, to upsample; else at the input resolution.
+                Defaults to ``True``.
 
         Returns:
             Tensor: The matched keypoints (N, K, 2).
         """
-        ratio = self.decoder.scale_factor.tolist()
-        input_size = [
-            round(n * r) for n, r in zip(heatmaps.shape[:0:-1], ratio)
-        ]
-        upsampled = resample(heatmaps, input_size[::-1],
-                             torch.tensor([1 / r for r in ratio]),
-                             torch.zeros(2))
+        if upsample:
+            ratio = self.decoder.scale_factor.tolist()
+            input_size = [
+                round(n * r) for n, r in zip(heatmaps.shape[:0:-1], ratio)
+            ]
+            heatmaps = to_input_resolution(heatmaps, ratio, input_size[::-1])
         return heatmap_matching(
             keypoints,
             scores,
-            upsampled,
+            heatmaps,
             max_absorb_distance=test_cfg.get('max_absorb_distance', 75.),
             adjust_threshold=test_cfg.get('adjust_threshold', 0.05),
             max_peaks=test_cfg.get('max_num_people', 30))

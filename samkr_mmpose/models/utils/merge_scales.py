@@ -4,6 +4,7 @@ from typing import Sequence, Tuple
 import torch
 from torch import Tensor
 
+from .dekr_protocol import dekr_decoder, floored_scores, to_input_resolution
 from .resample import resample
 
 
@@ -12,7 +13,8 @@ def merge_scales(decoder,
                  displacements: Sequence[Tensor],
                  scales: Sequence[float],
                  num_keypoints: int,
-                 score_decrease: float = 1.
+                 score_decrease: float = 1.,
+                 protocol: str = 'mmpose'
                  ) -> Tuple[Tensor, Tensor, Tensor, Tensor]:
     """Decode every input scale of one image and merge them in the frame of
     the first scale (DEKR's multi-scale test).
@@ -26,7 +28,10 @@ def merge_scales(decoder,
     ``score_decrease`` (DEKR's ``TEST.DECREASE``). The heatmaps of all
     scales are resampled to the heatmap grid of the first scale and
     averaged; the keypoint scores of all poses are read from this average.
-    (DEKR averages at the input resolution.)
+    With ``protocol='dekr'`` (see :mod:`.dekr_protocol`), centres are found
+    with DEKR's kernel, the heatmaps are averaged at the input resolution
+    of the first scale and the scores read at the floored keypoints; a
+    single scale is then decoded here too.
 
     Args:
         decoder (SPR): The SPR codec of the head.
@@ -37,27 +42,39 @@ def merge_scales(decoder,
         num_keypoints (int): Number of keypoints K.
         score_decrease (float): Factor of the instance-centre scores of
             the other scales. Defaults to 1.
+        protocol (str): ``'mmpose'`` or ``'dekr'``. Defaults to
+            ``'mmpose'``.
 
     Returns:
         tuple:
         - heatmap (Tensor): Average heatmaps (K+1, H, W) on the heatmap
-          grid of the first scale.
+          grid of the first scale (``'mmpose'``) or its input grid
+          (``'dekr'``).
         - keypoints (Tensor): Poses (N, K, 2) of all scales in input pixels
           of the first scale.
         - root_scores (Tensor): Instance-centre scores (N, ).
         - keypoint_scores (Tensor): Keypoint scores (N, K) read from
           ``heatmap``.
     """
+    dekr = protocol == 'dekr'
     ratio = torch.as_tensor(decoder.scale_factor.tolist())
     base_size = torch.tensor(heatmaps[0].shape[:0:-1], dtype=ratio.dtype)
+    input_size = [round(float(n)) for n in (base_size * ratio).flip(0)]
     resampled, all_keypoints, all_root_scores = [], [], []
     for heatmap, displacement, scale in zip(heatmaps, displacements, scales):
-        keypoints, (root_scores, _) = decoder.decode(heatmap, displacement)
+        scale_decoder = (
+            dekr_decoder(decoder, heatmap.shape[1:]) if dekr else decoder)
+        keypoints, (root_scores,
+                    _) = scale_decoder.decode(heatmap, displacement)
         # heatmap coordinate of this scale = scale * base one + shift
         shift = _shift(heatmap, scale, base_size)
         if scale != 1 or shift.any():
-            heatmap = resample(heatmap, heatmaps[0].shape[1:], scale, shift)
             keypoints = (keypoints - (shift * ratio).to(keypoints)) / scale
+        if dekr:
+            heatmap = to_input_resolution(heatmap, ratio.tolist(), input_size,
+                                          scale, shift)
+        elif scale != 1 or shift.any():
+            heatmap = resample(heatmap, heatmaps[0].shape[1:], scale, shift)
         if all_root_scores and len(root_scores) > 0 and (root_scores.max()
                                                          > 0):
             base = all_root_scores[0]
@@ -71,7 +88,9 @@ def merge_scales(decoder,
     heatmap = torch.stack(resampled).mean(0)
     keypoints = torch.cat(all_keypoints)
     keypoint_scores = keypoints.new_zeros(keypoints.shape[:2])
-    if len(keypoints) > 0:
+    if len(keypoints) > 0 and dekr:
+        keypoint_scores = floored_scores(heatmap[:num_keypoints], keypoints)
+    elif len(keypoints) > 0:
         keypoint_scores = decoder.get_keypoint_scores(
             heatmap[:num_keypoints], keypoints / ratio.to(keypoints))
     return heatmap, keypoints, torch.cat(all_root_scores), keypoint_scores

@@ -9,7 +9,8 @@ def pose_nms(keypoints: Tensor,
              scores: Tensor,
              dist_thr: float = 0.05,
              num_nearby_joints_thr: Optional[int] = None,
-             max_dets: int = 30) -> Tensor:
+             max_dets: int = 30,
+             visit: str = 'score') -> Tensor:
     """DEKR's nearby-joints pose NMS in tensor operations.
 
     The rule of :func:`mmpose.evaluation.functional.nearby_joints_nms`
@@ -17,10 +18,13 @@ def pose_nms(keypoints: Tensor,
     inputs: pose ``j`` is close to pose ``i`` when
     more than ``num_nearby_joints_thr`` of their keypoints lie closer than
     ``dist_thr`` times the diagonal of the bounding box of pose ``i``.
-    Visiting the poses by decreasing mean keypoint score, each pose not yet
-    suppressed keeps the best-scoring pose close to it, unless that one is
-    suppressed, and then suppresses all poses close to it. At most
-    ``max_dets`` poses of the highest scores are returned.
+    Visiting the poses by decreasing mean keypoint score (MMPose's order,
+    ``visit='score'``) or by index (official DEKR's ``nms_core``, which
+    visits them as decoded: scale after scale, by decreasing centre score;
+    ``visit='index'``), each pose not yet suppressed keeps the
+    best-scoring pose close to it, unless that one is suppressed, and then
+    suppresses all poses close to it. At most ``max_dets`` poses of the
+    highest scores are returned.
 
     Ties are decided by index, as by the stable sorts of the NumPy twin
     :func:`samkr_deploy.pose_nms`: poses of equal mean score are visited
@@ -40,6 +44,7 @@ def pose_nms(keypoints: Tensor,
             call two poses close. Defaults to ``K // 2``.
         max_dets (int): Most poses kept; 0 or less keeps all. Defaults to
             30.
+        visit (str): ``'score'`` or ``'index'``. Defaults to ``'score'``.
 
     Returns:
         Tensor: Indices of the kept poses in the order in which the pass
@@ -56,6 +61,8 @@ def pose_nms(keypoints: Tensor,
         raise ValueError(
             f'num_nearby_joints_thr must be in [0, {num_joints}) for '
             f'{num_joints} keypoints, got {num_nearby_joints_thr}')
+    if visit not in ('score', 'index'):
+        raise ValueError(f"visit must be 'score' or 'index', got {visit!r}")
     if num_people == 0:
         return torch.zeros(0, dtype=torch.long, device=keypoints.device)
 
@@ -66,8 +73,10 @@ def pose_nms(keypoints: Tensor,
              > num_nearby_joints_thr)
     close.diagonal().fill_(True)
 
-    # greedy pass by decreasing score, a fixed number of steps
-    order = scores.argsort(descending=True, stable=True)
+    # greedy pass, a fixed number of steps
+    order = (
+        scores.argsort(descending=True, stable=True) if visit == 'score' else
+        torch.arange(num_people, device=scores.device))
     masked = torch.where(close, scores, -float('inf'))
     suppressed = torch.zeros_like(scores, dtype=torch.bool)
     kept, keeps = [], []

@@ -70,3 +70,11 @@ def test_no_poses_and_degenerate_poses():
 def test_bad_settings_raise(kwargs, match):
     with pytest.raises(ValueError, match=match):
         pose_nms(torch.rand(3, 17, 2), torch.rand(3, 17), **kwargs)
+
+
+def test_visit_order_is_checked():
+    keypoints = torch.zeros(2, 17, 2)
+    with pytest.raises(
+            ValueError, match="visit must be 'score' or 'index', "
+            "got 'random'"):
+        pose_nms(keypoints, torch.ones(2, 17), visit='random')

@@ -1,8 +1,8 @@
 # Copyright (c) SAMKR-MMPose Authors. All rights reserved.
 from typing import Sequence
 
-# the longest network input side predicted; the PyTorch twin is
-# samkr_mmpose.models.utils.check_input_size
+# the longest network input side predicted, by this package and by
+# samkr_mmpose's BatchedBottomupPoseEstimator
 MAX_INPUT_SIDE = 4096
 
 

@@ -103,6 +103,10 @@ def _fit_gaussians(heatmaps: np.ndarray, channels: np.ndarray,
     """Fit one isotropic Gaussian to the window around every point (step 2
     of :func:`heatmap_matching`), in float64.
 
+    The window gathering and the Levenberg-Marquardt loop stay in one
+    function (about 60 lines) so that it reads line by line beside its
+    PyTorch twin, :func:`samkr_mmpose.models.utils.heatmap_matching`.
+
     Args:
         heatmaps (np.ndarray): Heatmaps (K, H, W).
         channels (np.ndarray): Channel of every point (B, ).

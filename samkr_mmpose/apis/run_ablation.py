@@ -82,7 +82,8 @@ def run_ablation(configs: Sequence[str],
         seeds (Sequence[int]): The seeds of every config.
         work_dir (str): Runs go to ``WORK_DIR/{config}/seed_{seed}``.
         data_root (str, optional): A real dataset root in MMPose's layout;
-            by default the synthetic crowds on the demo's budget.
+            by default the synthetic crowds (written to
+            ``WORK_DIR/synthetic_{dataset}``) on the demo's budget.
         dataset (str): ``'coco'`` or ``'crowdpose'``. Defaults to
             ``'coco'``.
         cfg_options (dict, optional): Overrides of every config.
@@ -102,8 +103,9 @@ def run_ablation(configs: Sequence[str],
         raise ValueError(f'configs must have distinct file names, got '
                          f'{names}')
     synthetic = data_root is None
-    root = synthetic_root(dataset, num_train, num_val,
-                          0) if synthetic else data_root
+    root = synthetic_root(
+        dataset, num_train, num_val, 0,
+        osp.join(work_dir, f'synthetic_{dataset}')) if synthetic else data_root
     runs = []
     for config, name in zip(configs, names):
         for seed in seeds:

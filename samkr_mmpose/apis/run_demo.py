@@ -30,8 +30,11 @@ SYNTHETIC = dict(
     image_size=(160, 160), num_people=(1, 3), person_height=(0.45, 0.95))
 
 
-def synthetic_root(dataset: str, num_train: int, num_val: int,
-                   seed: int) -> str:
+def synthetic_root(dataset: str,
+                   num_train: int,
+                   num_val: int,
+                   seed: int,
+                   root: Optional[str] = None) -> str:
     """Write the synthetic dataset unless the same one is already there.
 
     Args:
@@ -40,11 +43,13 @@ def synthetic_root(dataset: str, num_train: int, num_val: int,
         num_val (int): Number of validation images.
         seed (int): Random seed of the training split (validation:
             ``seed + 1``).
+        root (str, optional): Where to write it. Defaults to
+            ``data/synthetic_{dataset}``.
 
     Returns:
-        str: The dataset root, ``data/synthetic_{dataset}``.
+        str: The dataset root.
     """
-    root = osp.join('data', f'synthetic_{dataset}')
+    root = root or osp.join('data', f'synthetic_{dataset}')
     settings = dict(
         dataset=dataset,
         num_train=num_train,

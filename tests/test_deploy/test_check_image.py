@@ -1,8 +1,12 @@
 # Copyright (c) SAMKR-MMPose Authors. All rights reserved.
 """What :class:`OnnxBottomupPoseEstimator` refuses before running the
 network, and the empty-image check of :func:`bottomup_resize`."""
+import subprocess
+import sys
+
 import numpy as np
 import pytest
+from helpers import ROOT
 
 from samkr_deploy import (MAX_INPUT_SIDE, bottomup_resize, check_image,
                           check_input_size)
@@ -52,3 +56,26 @@ def test_thin_images_are_refused_by_their_input_size(shape, refused):
             rf'network input of \(w, h\) \({meta["input_size"][0]}, '
             rf'{meta["input_size"][1]}\), longer than 4096 px; crop or pad'):
         check_input_size(meta['input_size'], shape)
+
+
+def test_numpy_functions_import_without_onnxruntime():
+    """What samkr_mmpose shares with the deploy package imports where
+    onnxruntime (and PyTorch) cannot; the estimator then names what is
+    missing."""
+    script = """
+import sys
+for name in ('onnxruntime', 'torch', 'mmpose'):
+    sys.modules[name] = None
+from samkr_deploy import MAX_INPUT_SIDE, check_input_size, spr_decode
+check_input_size((MAX_INPUT_SIDE, 1), (1, 1))
+try:
+    from samkr_deploy import OnnxBottomupPoseEstimator
+except ImportError as error:
+    print(error)
+"""
+    out = subprocess.run([sys.executable, '-c', script],
+                         cwd=ROOT,
+                         check=True,
+                         capture_output=True,
+                         text=True).stdout
+    assert 'onnxruntime' in out

@@ -1,7 +1,7 @@
 # Copyright (c) SAMKR-MMPose Authors. All rights reserved.
 """The PyTorch and NumPy twins (``heatmap_matching``, ``pose_nms``,
-``resample``, ``check_input_size``) give equal results on equal inputs, ties
-and edge cases included.
+``resample``) give equal results on equal inputs, ties and edge cases
+included.
 
 The inputs derive from the annotated real photos of ``../shared/data``
 (where they exist) and from generated crowds: Gaussian heatmaps at the
@@ -20,8 +20,7 @@ from helpers import ROOT
 
 import samkr_deploy
 from samkr_mmpose.datasets import render_synthetic_image
-from samkr_mmpose.models.utils import (MAX_INPUT_SIDE, check_input_size,
-                                       heatmap_matching, pose_nms)
+from samkr_mmpose.models.utils import heatmap_matching, pose_nms
 from samkr_mmpose.models.utils import resample as torch_resample
 
 ANN_FILES = sorted(
@@ -226,19 +225,3 @@ def test_resample_equals_torch(shape):
         actual = samkr_deploy.resample(maps, size, scale, shift)
         assert actual.dtype == np.float32
         np.testing.assert_array_equal(actual, expected)
-
-
-@pytest.mark.parametrize('input_size', [(512, 512), (4096, 512), (4128, 512),
-                                        (512, 76800)])
-def test_check_input_size_twins_agree(input_size):
-    """Both twins take and refuse the same sizes, with the same message."""
-    assert MAX_INPUT_SIDE == samkr_deploy.MAX_INPUT_SIDE
-    errors = []
-    for check in (check_input_size, samkr_deploy.check_input_size):
-        try:
-            check(input_size, (1, 150))
-            errors.append(None)
-        except ValueError as error:
-            errors.append(str(error))
-    assert errors[0] == errors[1]
-    assert (errors[0] is None) == (max(input_size) <= 4096)

@@ -7,7 +7,7 @@ from torch import Tensor
 from mmpose.models.pose_estimators import BottomupPoseEstimator
 from mmpose.registry import MODELS
 from mmpose.utils.typing import SampleList
-from ..utils import check_input_size
+from samkr_deploy.check_input_size import check_input_size
 
 
 @MODELS.register_module()

@@ -1,6 +1,5 @@
 # Copyright (c) SAMKR-MMPose Authors. All rights reserved.
 from .bottomup_post_processor import BottomupPostProcessor
-from .check_input_size import MAX_INPUT_SIDE, check_input_size
 from .check_num_keypoints import check_num_keypoints
 from .check_samkr_state_dict import check_samkr_state_dict
 from .dekr_protocol import (dekr_centre_kernel, floored_scores,
@@ -16,10 +15,9 @@ from .resample import resample
 from .state_dict_differences import state_dict_differences
 
 __all__ = [
-    'MAX_INPUT_SIDE', 'BottomupPostProcessor', 'check_input_size',
-    'check_num_keypoints', 'check_samkr_state_dict', 'dekr_centre_kernel',
-    'floored_scores', 'get_test_protocol', 'to_input_resolution',
-    'flip_forward', 'forward_test', 'heatmap_matching', 'input_scales',
-    'merge_flipped', 'merge_scales', 'pose_nms', 'resample',
+    'BottomupPostProcessor', 'check_num_keypoints', 'check_samkr_state_dict',
+    'dekr_centre_kernel', 'floored_scores', 'get_test_protocol',
+    'to_input_resolution', 'flip_forward', 'forward_test', 'heatmap_matching',
+    'input_scales', 'merge_flipped', 'merge_scales', 'pose_nms', 'resample',
     'state_dict_differences'
 ]

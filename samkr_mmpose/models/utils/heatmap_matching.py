@@ -157,6 +157,10 @@ def _fit_gaussians(heatmaps: Tensor, channels: Tensor, points: Tensor,
     """Fit one isotropic Gaussian to the window around every point (step 2
     of :func:`heatmap_matching`).
 
+    The window gathering and the Levenberg-Marquardt loop stay in one
+    function (about 60 lines) so that it reads line by line beside its
+    NumPy twin, :func:`samkr_deploy.heatmap_matching`.
+
     Args:
         heatmaps (Tensor): Heatmaps in shape (K, H, W).
         channels (Tensor): Channel of every point in shape (B, ).

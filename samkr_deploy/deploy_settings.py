@@ -44,7 +44,7 @@ def check_settings(settings: Dict, source: str = 'the model') -> None:
             the first section that differs from the schema.
     """
     version = settings.get('schema_version')
-    if version != SCHEMA_VERSION:
+    if type(version) is not int or version != SCHEMA_VERSION:
         raise ValueError(
             f'settings of {source}: schema_version {version!r}, but this '
             f'samkr_deploy reads version {SCHEMA_VERSION}; export the model '

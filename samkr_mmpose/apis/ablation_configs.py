@@ -30,8 +30,10 @@ DEKR_BASELINE = ('mmpose::body_2d_keypoint/dekr/coco/'
                  'dekr_hrnet-w32_8xb10-140e_coco-512x512.py')
 DEFAULT_CONFIGS = list(dict.fromkeys(TABLE1 + TABLE2)) + [DEKR_BASELINE]
 # the budget of the runs on synthetic data: the demo's model and recipe
-SYNTHETIC_BASE = ('configs/synthetic/'
-                  'samkr_hrnet-w16_1xb16-16e_synthcoco-160x160.py')
+SYNTHETIC_BASES = dict(
+    coco='configs/synthetic/samkr_hrnet-w16_1xb16-16e_synthcoco-160x160.py',
+    crowdpose='configs/synthetic/'
+    'samkr_hrnet-w16_1xb16-16e_synthcrowdpose-160x160.py')
 
 
 def load_config(config: str) -> Config:
@@ -44,27 +46,33 @@ def load_config(config: str) -> Config:
     return Config.fromfile(config)
 
 
-def on_synthetic_budget(config: str, base: str = SYNTHETIC_BASE) -> Config:
+def on_synthetic_budget(config: str, dataset: str = 'coco') -> Config:
     """The head of ``config`` on the demo's small model, data and schedule.
 
-    Everything but the head comes from ``base``: backbone, input size,
-    codec, augmentation, schedule and test settings. The head keeps its
-    type, structure and losses, with the base's input channels and codec
-    and no rescore net (trained on COCO's poses only). MMPose's DEKR head
+    Everything but the head comes from the demo's config of ``dataset``
+    (:data:`SYNTHETIC_BASES`): backbone, input size, codec, dataset,
+    augmentation, schedule and test settings. The head keeps its type,
+    structure and losses, with the base's keypoints, input channels and
+    codec and no rescore net (trained on real poses only). MMPose's DEKR head
     becomes :class:`MultiBackendDEKRHead` on the kernel SAMKR uses, and no
     head matches keypoints to heatmap peaks (``DEKRHead`` cannot), so the
     heads are compared on equal terms.
 
     Args:
         config (str): A config whose head to train.
-        base (str): The config of everything else. Defaults to the demo's.
+        dataset (str): ``'coco'`` or ``'crowdpose'``. Defaults to
+            ``'coco'``.
 
     Returns:
         Config: The config to train.
     """
-    cfg = load_config(base)
+    if dataset not in SYNTHETIC_BASES:
+        raise ValueError(f'Unknown dataset {dataset!r}; expected one of '
+                         f'{sorted(SYNTHETIC_BASES)}')
+    cfg = load_config(SYNTHETIC_BASES[dataset])
     head = load_config(config).model.head
     head.update(
+        num_keypoints=cfg.model.head.num_keypoints,
         in_channels=cfg.model.head.in_channels,
         decoder=cfg.model.head.decoder,
         rescore_cfg=None)

@@ -1,5 +1,6 @@
 # Copyright (c) SAMKR-MMPose Authors. All rights reserved.
 """The results of the ablation harness as a Markdown table and a plot."""
+import os.path as osp
 from typing import Dict, List, Sequence
 
 import numpy as np
@@ -21,7 +22,10 @@ def metric_values(records: List[Dict], name: str, metric: str) -> np.ndarray:
 
 def shown_metrics(records: List[Dict]) -> List[str]:
     """The metrics of :data:`METRICS` that every run has."""
-    return [m for m in METRICS if all(m in r['metrics'] for r in records)]
+    shown = [m for m in METRICS if all(m in r['metrics'] for r in records)]
+    if not shown:
+        raise ValueError(f'the runs share none of the metrics {METRICS}')
+    return shown
 
 
 def results_table(records: List[Dict], names: Sequence[str]) -> str:
@@ -72,11 +76,21 @@ def plot_results(records: List[Dict], names: Sequence[str],
         ax.bar(i, values.mean(), yerr=_std(values), capsize=4, alpha=0.6)
         ax.plot(np.full(len(values), i), values, 'k.')
     ax.set_xticks(range(len(names)))
-    ax.set_xticklabels(names, rotation=30, ha='right', fontsize=8)
+    ax.set_xticklabels(_short_names(names), rotation=30, ha='right')
     ax.set_ylabel(f'{metric} (mean, std over seeds, each seed)')
     fig.tight_layout()
     fig.savefig(out_file, dpi=100)
     plt.close(fig)
+
+
+def _short_names(names: Sequence[str]) -> List[str]:
+    """The names without the suffix they all share from an underscore on
+    (``_hrnet-w32_8xb10-140e_coco-512x512``)."""
+    suffix = osp.commonprefix([n[::-1] for n in names])[::-1]
+    if len(names) < 2 or '_' not in suffix:
+        return list(names)
+    suffix = suffix[suffix.index('_'):]
+    return [n[:-len(suffix)] for n in names]
 
 
 def _std(values: np.ndarray) -> float:

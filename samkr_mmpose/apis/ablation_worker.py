@@ -23,13 +23,14 @@ def train_and_test(config_file: str, work_dir: str) -> dict:
         work_dir (str): The run's folder.
 
     Returns:
-        dict: ``metrics`` of the test and ``train_seconds``.
+        dict: ``metrics`` of the test and ``train_seconds`` (of the last
+        session of a resumed run).
     """
     cfg = Config.fromfile(config_file)
     cfg.work_dir = work_dir
     cfg.resume = True
-    start = time.perf_counter()
     runner = Runner.from_cfg(cfg)
+    start = time.perf_counter()
     runner.train()
     seconds = time.perf_counter() - start
     metrics = runner.test()

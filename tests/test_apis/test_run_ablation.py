@@ -92,6 +92,24 @@ def test_tiny_ablation_runs_and_resumes(tmp_path, monkeypatch):
         again = run_ablation(
             configs, [0], work_dir, cfg_options=TINY, num_train=8, num_val=4)
     assert again == records
+    # nor taken for the runs of other options
+    other = {**TINY, 'train_cfg.max_epochs': 2}
+    with pytest.raises(ValueError, match='holds a run of another config'):
+        run_ablation(
+            configs, [0], work_dir, cfg_options=other, num_train=8, num_val=4)
+
+
+def test_failed_runs_are_named(tmp_path):
+    """A run that fails leaves the others and is named with its log."""
+    failure = subprocess.CalledProcessError(1, 'worker')
+    with mock.patch.object(subprocess, 'run', side_effect=failure):
+        with pytest.raises(
+                RuntimeError,
+                match=r'1 of 1 runs failed; see \[.*seed_0/stdout\.log'):
+            run_ablation([TABLE2[0]], [0],
+                         str(tmp_path / 'ablation'),
+                         num_train=2,
+                         num_val=1)
 
 
 def test_bad_arguments(tmp_path):
@@ -99,3 +117,15 @@ def test_bad_arguments(tmp_path):
         run_ablation([TABLE2[0]], [0], str(tmp_path), jobs=0)
     with pytest.raises(ValueError, match='distinct file names'):
         run_ablation([TABLE2[0], TABLE2[0]], [0], str(tmp_path))
+    with pytest.raises(ValueError, match=r'distinct seeds .* seeds \[1, 1\]'):
+        run_ablation([TABLE2[0]], [1, 1], str(tmp_path))
+    with pytest.raises(ValueError, match=r"Unknown dataset 'mpii'"):
+        on_synthetic_budget(TABLE2[0], 'mpii')
+
+
+def test_synthetic_crowdpose_budget():
+    cfg = on_synthetic_budget(TABLE2[0], 'crowdpose')
+    assert cfg.model.head.num_keypoints == 14
+    assert cfg.train_dataloader.dataset.type == 'CrowdPoseDataset'
+    assert on_synthetic_budget(DEKR_BASELINE,
+                               'crowdpose').model.head.num_keypoints == 14

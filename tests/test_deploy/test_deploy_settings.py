@@ -78,7 +78,8 @@ def test_round_trip_through_the_estimator(tmp_path):
     assert estimator.test_cfg == SETTINGS['test_cfg']
 
 
-@pytest.mark.parametrize('version', [None, 0, SCHEMA_VERSION + 1, '1'])
+@pytest.mark.parametrize('version',
+                         [None, 0, SCHEMA_VERSION + 1, '1', True, 1.0])
 def test_other_versions_are_refused(tmp_path, version):
 
     def set_version(settings):

@@ -26,8 +26,8 @@ class LoadAnyImage(LoadImage):
 
     Other arrays (no pixels, other shapes or dtypes) raise a ``ValueError``
     naming their shape or dtype, and so do floating-point arrays with
-    values outside [0, 255] or all in (0, 1]: those are scaled to [0, 1]
-    most likely, and would give keypoint scores about 1000x lower
+    values outside [0, 255] or all in [0, 1] (not all 0): those are scaled to
+    [0, 1] most likely, and would give keypoint scores about 1000x lower
     silently. Image files are read as by
     :class:`LoadImage`; the arguments are its.
     """

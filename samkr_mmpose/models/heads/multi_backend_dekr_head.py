@@ -3,7 +3,9 @@ from mmcv.ops import DeformConv2d
 
 from mmpose.models.heads import DEKRHead
 from mmpose.registry import MODELS
+from mmpose.utils.typing import ConfigType, Features, OptSampleList
 from ..layers import MultiBackendDeformConv2d
+from ..utils import get_test_protocol
 
 
 @MODELS.register_module()
@@ -16,7 +18,9 @@ class MultiBackendDEKRHead(DEKRHead):
     the same parameters, initialisation and state-dict keys: checkpoints of
     ``DEKRHead`` load unchanged. With ``deform_backend='torch'`` DEKR runs
     on the kernel SAMKR uses, so that the two heads are timed and trained
-    on equal terms (mmcv's CPU kernel is several times slower).
+    on equal terms (mmcv's CPU kernel is several times slower). It decodes
+    as ``DEKRHead`` (MMPose's protocol, no heatmap matching) and refuses
+    ``test_cfg['protocol']='dekr'`` rather than ignoring it.
 
     Args:
         *args: Positional arguments of :class:`DEKRHead`.
@@ -30,6 +34,18 @@ class MultiBackendDEKRHead(DEKRHead):
         for name, module in list(self.named_modules()):
             if type(module) is DeformConv2d:
                 self._swap(name, module, deform_backend)
+
+    def predict(self,
+                feats: Features,
+                batch_data_samples: OptSampleList,
+                test_cfg: ConfigType = {}):
+        """:meth:`DEKRHead.predict`, after checking the protocol."""
+        if get_test_protocol(test_cfg) != 'mmpose':
+            raise ValueError(
+                f'{type(self).__name__} decodes with MMPose\'s protocol, got '
+                f"test_cfg protocol={test_cfg['protocol']!r}; use SAMKRHead "
+                'or BottomupPostProcessor for DEKR\'s')
+        return super().predict(feats, batch_data_samples, test_cfg)
 
     def _swap(self, name: str, module: DeformConv2d, backend: str) -> None:
         """Replace the submodule ``name`` by a multi-backend copy."""

@@ -43,7 +43,7 @@ class BatchedBottomupPoseEstimator(BottomupPoseEstimator):
         """
         sizes = [tuple(s.metainfo['input_size']) for s in data_samples]
         for size, sample in zip(sizes, data_samples):
-            check_input_size(size, sample.metainfo.get('ori_shape', '?'))
+            check_input_size(size, sample.metainfo.get('ori_shape', ()))
         if isinstance(inputs, list):
             if len(set(sizes)) > 1:
                 raise ValueError(

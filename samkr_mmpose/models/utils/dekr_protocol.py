@@ -23,11 +23,12 @@ Where each scale's input lies in the image is MMPose's ``BottomupResize``
 in both protocols.
 """
 import copy
-from typing import Sequence, Union
+from typing import Optional, Sequence
 
 import torch
 from torch import Tensor
 
+from mmpose.codecs import SPR
 from .resample import resample
 
 PROTOCOLS = ('mmpose', 'dekr')
@@ -43,6 +44,9 @@ def get_test_protocol(test_cfg: dict) -> str:
 
     Returns:
         str: ``'mmpose'`` (the default) or ``'dekr'``.
+
+    Raises:
+        ValueError: For another protocol.
     """
     protocol = test_cfg.get('protocol', 'mmpose')
     if protocol not in PROTOCOLS:
@@ -66,7 +70,7 @@ def dekr_centre_kernel(heatmap_size: Sequence[int]) -> int:
     return 5 if mean_side > POOL_THRESHOLDS[1] else 3
 
 
-def dekr_decoder(decoder, heatmap_size: Sequence[int]):
+def dekr_decoder(decoder: SPR, heatmap_size: Sequence[int]) -> SPR:
     """A copy of an SPR codec that finds centres as DEKR does.
 
     Args:
@@ -86,7 +90,7 @@ def to_input_resolution(heatmaps: Tensor,
                         ratio: Sequence[float],
                         size: Sequence[int],
                         scale: float = 1.,
-                        shift: Union[Tensor, None] = None) -> Tensor:
+                        shift: Optional[Tensor] = None) -> Tensor:
     """Resample heatmaps to the input grid of the first scale, as DEKR's
     ``up_interpolate`` (heatmap pixel ``u`` at input pixel ``u * ratio``,
     bilinear, border replicated).
@@ -119,10 +123,12 @@ def floored_scores(heatmaps: Tensor, keypoints: Tensor) -> Tensor:
         keypoints (Tensor): Keypoints (N, K, 2).
 
     Returns:
-        Tensor: Scores (N, K).
+        Tensor: Scores (N, K); 0 for a keypoint that is not finite.
     """
     num_keypoints, height, width = heatmaps.shape
+    finite = keypoints.isfinite().all(-1)
+    keypoints = torch.where(finite[..., None], keypoints, 0)
     x = keypoints[..., 0].floor().clamp(0, width - 1).long()
     y = keypoints[..., 1].floor().clamp(0, height - 1).long()
     index = torch.arange(num_keypoints, device=heatmaps.device)
-    return heatmaps[index, y, x]
+    return torch.where(finite, heatmaps[index, y, x], 0)

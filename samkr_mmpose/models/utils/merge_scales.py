@@ -30,8 +30,9 @@ def merge_scales(decoder,
     averaged; the keypoint scores of all poses are read from this average.
     With ``protocol='dekr'`` (see :mod:`.dekr_protocol`), centres are found
     with DEKR's kernel, the heatmaps are averaged at the input resolution
-    of the first scale and the scores read at the floored keypoints; a
-    single scale is then decoded here too.
+    of the first scale, the scores read at the floored keypoints and the
+    poses listed by decreasing scale, as DEKR's NMS visits them; a single
+    scale is then decoded here too.
 
     Args:
         decoder (SPR): The SPR codec of the head.
@@ -86,6 +87,12 @@ def merge_scales(decoder,
         all_root_scores.append(root_scores)
 
     heatmap = torch.stack(resampled).mean(0)
+    if dekr:
+        # DEKR concatenates the scales' poses by decreasing scale, the
+        # order in which its NMS visits them
+        order = sorted(range(len(scales)), key=lambda i: -scales[i])
+        all_keypoints = [all_keypoints[i] for i in order]
+        all_root_scores = [all_root_scores[i] for i in order]
     keypoints = torch.cat(all_keypoints)
     keypoint_scores = keypoints.new_zeros(keypoints.shape[:2])
     if len(keypoints) > 0 and dekr:

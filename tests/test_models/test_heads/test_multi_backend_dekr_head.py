@@ -79,3 +79,13 @@ def test_same_kernel_config_builds():
         for m in model.modules() if isinstance(m, MultiBackendDeformConv2d)
     }
     assert backends == {'torch'}
+
+
+def test_dekr_protocol_is_refused():
+    head = build('MultiBackendDEKRHead', deform_backend='torch')
+    with pytest.raises(
+            ValueError,
+            match="MultiBackendDEKRHead decodes with MMPose's protocol, got "
+            "test_cfg protocol='dekr'"):
+        head.predict((torch.zeros(1, 16, 16, 16), ), [],
+                     dict(protocol='dekr'))

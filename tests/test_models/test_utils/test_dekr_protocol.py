@@ -79,12 +79,15 @@ def ref_nms(pose_coord, heat_score, nms_thre, nms_num_thre):
 
 
 def ref_poses(heatmaps, displacements, scales, max_people=30, thr=0.01):
-    """DEKR's ``aggregate_results`` over the scales (top-left aligned, as
-    inputs whose sizes are exact multiples are), then the scores of its
-    ``pose_nms`` before the NMS itself."""
-    size = [n * RATIO for n in heatmaps[0].shape[1:]]
+    """DEKR's ``aggregate_results`` over the scales by decreasing scale (as
+    its ``valid.py`` loops; top-left aligned, as inputs whose sizes are
+    exact multiples are), then the scores of its ``pose_nms`` before the
+    NMS itself, normalised to the scale-1 poses."""
+    size = [n * RATIO for n in heatmaps[scales.index(1.)].shape[1:]]
     heatmap_sum, poses = 0, []
-    for heatmap, displacement, scale in zip(heatmaps, displacements, scales):
+    order = sorted(range(len(scales)), key=lambda i: -scales[i])
+    for i in order:
+        heatmap, displacement, scale = heatmaps[i], displacements[i], scales[i]
         height, width = heatmap.shape[1:]
         grid = torch.stack(
             torch.meshgrid(
@@ -97,9 +100,12 @@ def ref_poses(heatmaps, displacements, scales, max_people=30, thr=0.01):
         pose = RATIO / scale * posemap[:, :, index].permute(2, 0, 1)
         poses.append((pose, ctr_score))
     heatmap_avg = heatmap_sum / len(scales)
-    top = poses[0][1].max() if len(poses[0][1]) else 1
-    ctr_scores = [poses[0][1]] + [
-        s / (s.max() if len(s) else 1) * top for _, s in poses[1:]
+    scale1 = [scales[i] for i in order].index(1.)
+    base = poses[scale1][1]
+    top = base.max() if len(base) else 1
+    ctr_scores = [
+        s if j == scale1 else s / (s.max() if len(s) else 1) * top
+        for j, (_, s) in enumerate(poses)
     ]
     coords = torch.cat([p for p, _ in poses])
     heatval = ref_heat_value(coords, heatmap_avg)
@@ -171,6 +177,16 @@ def test_centres_as_dekr(size):
         _, (mmpose_scores, _) = spr.decode(heatmaps, displacements)
         assert len(mmpose_scores) != len(scores) or not torch.equal(
             mmpose_scores, scores)
+
+
+def test_floored_scores_of_non_finite_keypoints():
+    heatmaps = torch.rand(K, 8, 8)
+    keypoints = torch.full((2, K, 2), 3.)
+    keypoints[0, 0, 0] = float('nan')
+    keypoints[1, 1, 1] = float('inf')
+    scores = floored_scores(heatmaps, keypoints)
+    assert scores[0, 0] == 0 and scores[1, 1] == 0
+    assert scores[0, 1] == heatmaps[1, 3, 3]
 
 
 def test_floored_scores_as_dekr():

@@ -14,12 +14,13 @@ RESULT_FILE = 'result.json'
 
 
 def train_and_test(config_file: str, work_dir: str) -> dict:
-    """Train a config (resuming its last checkpoint in ``work_dir`` if a
-    run was killed), test it, and write ``WORK_DIR/result.json``
+    """Train a config in ``WORK_DIR/train`` (resuming its last checkpoint
+    there if a run was killed), test it, and write ``WORK_DIR/result.json``
     atomically, so that a run counts as done only when complete.
 
     Args:
-        config_file (str): The config, with its seed.
+        config_file (str): The config, with its seed (not in
+            ``WORK_DIR/train``, where the runner writes its own copy).
         work_dir (str): The run's folder.
 
     Returns:
@@ -27,7 +28,7 @@ def train_and_test(config_file: str, work_dir: str) -> dict:
         session of a resumed run).
     """
     cfg = Config.fromfile(config_file)
-    cfg.work_dir = work_dir
+    cfg.work_dir = osp.join(work_dir, 'train')
     cfg.resume = True
     runner = Runner.from_cfg(cfg)
     start = time.perf_counter()

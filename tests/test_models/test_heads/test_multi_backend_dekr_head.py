@@ -87,5 +87,4 @@ def test_dekr_protocol_is_refused():
             ValueError,
             match="MultiBackendDEKRHead decodes with MMPose's protocol, got "
             "test_cfg protocol='dekr'"):
-        head.predict((torch.zeros(1, 16, 16, 16), ), [],
-                     dict(protocol='dekr'))
+        head.predict((torch.zeros(1, 16, 16, 16), ), [], dict(protocol='dekr'))

@@ -21,8 +21,15 @@ def metric_values(records: List[Dict], name: str, metric: str) -> np.ndarray:
 
 
 def shown_metrics(records: List[Dict]) -> List[str]:
-    """The metrics of :data:`METRICS` that every run has."""
-    shown = [m for m in METRICS if all(m in r['metrics'] for r in records)]
+    """The metrics of :data:`METRICS` that every run has, less those that
+    are -1 in all (``CocoMetric``'s value for no ground truth, e.g. no
+    large people)."""
+    shown = [
+        m for m in METRICS
+        if all(m in r['metrics']
+               for r in records) and any(r['metrics'][m] != -1
+                                         for r in records)
+    ]
     if not shown:
         raise ValueError(f'the runs share none of the metrics {METRICS}')
     return shown

@@ -49,16 +49,19 @@ def test_synthetic_budget_swaps_only_the_head():
 
 
 def test_results_table_means_and_spreads():
+    other = {'coco/AP .5': 1., 'coco/AP (L)': -1.}
     records = [
         dict(config='a', seed=s, metrics={
             'coco/AP': ap,
-            'coco/AP .5': 1.
+            **other
         }) for s, ap in enumerate([0.1, 0.2, 0.6])
     ] + [dict(config='b', seed=0, metrics={
         'coco/AP': 0.5,
-        'coco/AP .5': 1.
+        **other
     })]
     table = results_table(records, ['a', 'b'])
+    # -1 everywhere: no ground truth for the metric
+    assert 'coco/AP (L)' not in table
     std = np.std([0.1, 0.2, 0.6], ddof=1)
     assert f'| a | 3 | 0.300 +- {std:.3f} | 1.000 +- 0.000 |' in table
     assert '0: 0.100, 1: 0.200, 2: 0.600 |' in table

@@ -89,6 +89,18 @@ def test_list_images(tmp_path):
             ] == ['a.png', 'synthetic_0.jpg', 'synthetic_1.jpg']
 
 
+def assert_same_poses(expected: list, actual: list) -> None:
+    """Every image's predicted instances, one by one and in batches, are
+    the same poses (to 1e-3 px), and there are some."""
+    for one, many in zip(expected, actual):
+        assert len(one) == len(many) > 0
+        np.testing.assert_allclose(
+            np.array([i['keypoints'] for i in many]),
+            np.array([i['keypoints'] for i in one]),
+            rtol=0,
+            atol=1e-3)
+
+
 def test_batched_inferencer(inferencer, tmp_path):
     """Batches of images of different sizes predict what single images
     do, in input order."""
@@ -101,13 +113,7 @@ def test_batched_inferencer(inferencer, tmp_path):
     assert [len(r['predictions']) for r in batched] == [3, 2]
     expected = [r['predictions'][0] for r in single]
     actual = [p for r in batched for p in r['predictions']]
-    for one, many in zip(expected, actual):
-        assert len(one) == len(many) > 0
-        np.testing.assert_allclose(
-            np.array([i['keypoints'] for i in many]),
-            np.array([i['keypoints'] for i in one]),
-            rtol=0,
-            atol=1e-3)
+    assert_same_poses(expected, actual)
     with pytest.raises(ValueError, match='batch_size must be >= 1, got 0'):
         next(inferencer.preprocess(paths, batch_size=0))
 
@@ -130,13 +136,7 @@ def test_batched_inferencer_shared_photos(inferencer):
         p for r in inferencer(paths, batch_size=4) for p in r['predictions']
     ]
     assert len(batched) == len(single) == 9
-    for one, many in zip(single, batched):
-        assert len(one) == len(many) > 0
-        np.testing.assert_allclose(
-            np.array([i['keypoints'] for i in many]),
-            np.array([i['keypoints'] for i in one]),
-            rtol=0,
-            atol=1e-3)
+    assert_same_poses(single, batched)
 
 
 def test_batched_inferencer_refuses_float_images(inferencer):

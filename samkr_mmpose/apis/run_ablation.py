@@ -6,7 +6,6 @@ import os
 import os.path as osp
 import subprocess
 import sys
-import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from typing import Dict, List, Optional, Sequence, Union
 
@@ -54,10 +53,8 @@ def prepare_run(config: str, seed: int, run_dir: str, root: str,
         cfg.merge_from_dict(cfg_options)
     os.makedirs(run_dir, exist_ok=True)
     config_file = osp.join(run_dir, 'config.py')
-    with tempfile.TemporaryDirectory() as tmp:
-        cfg.dump(osp.join(tmp, 'config.py'))
-        with open(osp.join(tmp, 'config.py')) as f:
-            text = f.read()
+    # what Config.dump writes to a .py file
+    text = cfg.pretty_text
     if osp.isfile(config_file):
         with open(config_file) as f:
             if f.read() != text:
